@@ -1,0 +1,189 @@
+"""What every source adapter shares: the canonical long table, file errors and raw readers.
+
+An adapter turns one source file into an `Extract`: rows for one curated table, the rows it
+had to reject (with the reason), and how many rows it read. File-level problems (unreadable,
+empty, wrong layout, a key column missing) raise `SourceError` with one line naming the file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+OBSERVATION_COLUMNS = [
+    "indicator", "iso3", "year", "sex", "location", "value", "unit", "status", "source", "release",
+]
+LINEAGE_COLUMNS = ["file", "row", "column"]
+QUARANTINE_COLUMNS = ["file", "row", "column", "value", "check", "reason"]
+
+
+class SourceError(Exception):
+    """A file that cannot be used at all. The message is one line a person understands."""
+
+    def __init__(self, path: Path | str, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{Path(path).name}: {problem}")
+
+
+@dataclass
+class Extract:
+    """What one adapter read from one file: rows for one or more curated tables."""
+
+    tables: dict[str, pd.DataFrame]  # curated table name -> rows (observations, economies, ...)
+    rows_read: int
+    quarantine: pd.DataFrame = field(default_factory=lambda: empty_quarantine())
+
+    @property
+    def rows_quarantined(self) -> int:
+        """File rows with at least one rejected value."""
+        return int(self.quarantine["row"].nunique()) if len(self.quarantine) else 0
+
+    @property
+    def rows_accepted(self) -> int:
+        """File rows with no rejected value."""
+        return self.rows_read - self.rows_quarantined
+
+    @property
+    def values_accepted(self) -> int:
+        return sum(len(frame) for frame in self.tables.values())
+
+
+@dataclass(frozen=True)
+class Context:
+    """What adapters need to know beyond their own file."""
+
+    known_iso3: frozenset[str]  # economies: the country universe of the classification files
+    aggregate_codes: frozenset[str]  # publishers' group codes (WLD, HIC, ...): not economies
+    m49_to_iso3: dict = field(default_factory=dict)
+    m49_groups: frozenset[int] = frozenset()  # M49 codes of regions and groups
+    names_to_iso3: dict = field(default_factory=dict)
+
+
+def empty_quarantine() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
+
+
+def quarantine_rows(file: str, rows, column, values, check: str, reason) -> pd.DataFrame:
+    """Build quarantine records; `rows`, `values` (and `column`, `reason`) may be sequences."""
+    n = len(rows)
+    frame = pd.DataFrame({
+        "file": [file] * n,
+        "row": list(rows),
+        "column": list(column) if isinstance(column, (list, pd.Series)) else [column] * n,
+        "value": [None if pd.isna(v) else str(v) for v in values],
+        "check": [check] * n,
+        "reason": list(reason) if isinstance(reason, (list, pd.Series)) else [reason] * n,
+    })
+    return frame.astype({"row": "Int64"})
+
+
+def read_text(path: Path) -> str:
+    """The file's text, UTF-8 with or without a byte-order mark, or a SourceError."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise SourceError(path, f"cannot be read ({exc.strerror})") from exc
+    if not data.strip():
+        raise SourceError(path, "is empty")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(
+            path, f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from exc
+
+
+def read_csv_strings(path: Path, header_starts_with: str | None = None) -> tuple[pd.DataFrame, int]:
+    """Read a CSV as strings, keeping the file's line number of every data row in `_row`.
+
+    `header_starts_with` finds the header line after any preamble (the World Bank's four
+    metadata lines). Rows with more or fewer fields than the header are kept aside in
+    `frame.attrs["ragged"]` as (line, n_fields) so the caller can quarantine them: that is
+    how a truncated or misaligned file shows up. Returns the frame and the header's line number.
+    """
+    text = read_text(path)
+    lines = list(csv.reader(io.StringIO(text, newline="")))
+    header_index = 0
+    if header_starts_with is not None:
+        for i, fields in enumerate(lines[:50]):
+            if fields and fields[0].strip() == header_starts_with:
+                header_index = i
+                break
+        else:
+            raise SourceError(path, f"no header line starting with '{header_starts_with}'")
+    # csv.reader counts records, not lines: quoted values in this data never span lines.
+    header = [h.strip() for h in lines[header_index]]
+    while header and header[-1] == "":
+        header.pop()  # trailing empty unnamed column(s), as in the World Bank urban file
+    width = len(header)
+    rows, numbers, ragged = [], [], []
+    for offset, fields in enumerate(lines[header_index + 1:], start=header_index + 2):
+        if not fields or all(f.strip() == "" for f in fields):
+            continue
+        trimmed = fields[:width] if all(f.strip() == "" for f in fields[width:]) else fields
+        if len(trimmed) != width:
+            ragged.append((offset, len(fields)))
+            continue
+        rows.append(trimmed)
+        numbers.append(offset)
+    if not rows and not ragged:
+        raise SourceError(path, "has a header but no data rows")
+    frame = pd.DataFrame(rows, columns=_unique_names(header), dtype="str")
+    frame["_row"] = numbers
+    frame.attrs["ragged"] = ragged
+    frame.attrs["width"] = width
+    return frame, header_index + 1
+
+
+def ragged_quarantine(file: str, frame: pd.DataFrame) -> pd.DataFrame:
+    ragged = frame.attrs.get("ragged", [])
+    if not ragged:
+        return empty_quarantine()
+    width = frame.attrs["width"]
+    return quarantine_rows(
+        file, [r for r, _ in ragged], None, [None] * len(ragged), "row_shape",
+        [f"row has {n} fields where the header has {width}: truncated or misaligned row"
+         for _, n in ragged],
+    )
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in header:
+        name = name or "unnamed"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        out.append(name)
+    return out
+
+
+def require_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise SourceError(
+            path, f"wrong layout: missing column(s) {', '.join(repr(c) for c in missing)}"
+        )
+
+
+def read_excel_strings(path: Path, sheet: str | int = 0) -> pd.DataFrame:
+    """A sheet as strings with no header, or a SourceError."""
+    try:
+        return pd.read_excel(path, sheet_name=sheet, header=None, dtype=str)
+    except ValueError as exc:
+        if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
+            raise SourceError(path, f"has no sheet {sheet!r}") from exc
+        raise SourceError(path, f"cannot be read as a spreadsheet ({exc})") from exc
+    except Exception as exc:  # xlrd / openpyxl / zipfile raise many kinds
+        raise SourceError(path, f"cannot be read as a spreadsheet ({type(exc).__name__})") from exc
+
+
+YEAR_HEADER = re.compile(r"^\d{4}$")

@@ -1,0 +1,58 @@
+"""The step every observation adapter ends with: split off publisher aggregates, validate."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sources.base import Context, Extract, quarantine_rows, ragged_quarantine
+from sources.catalog import SourceEntry
+from sources.validate import validate_observations
+
+AGGREGATE_COLUMNS = ["indicator", "group_code", "year", "sex", "location", "value", "unit",
+                     "source", "release"]
+
+
+def finish(long: pd.DataFrame, path: Path, entry: SourceEntry, ctx: Context, rows_read: int,
+           raw: pd.DataFrame | None = None) -> Extract:
+    """`long` has indicator, iso3, year, sex, location, unit, status, value_text, row, column.
+
+    Rows for the publisher's own groups (WLD, HIC, …) are not country data: they go to
+    `publisher_aggregates`, kept for comparison and never used as an economy's value.
+    """
+    long = long.assign(source=entry.id, release=long.get("release", entry.release),
+                       file=path.name)
+    long, q_year = _parse_years(long, path.name)
+    if "is_aggregate" in long:
+        is_aggregate = long.pop("is_aggregate").astype(bool)
+    else:
+        is_aggregate = long["iso3"].isin(ctx.aggregate_codes)
+    aggregates = long[is_aggregate]
+    accepted, quarantine = validate_observations(long[~is_aggregate], path.name,
+                                                 set(ctx.known_iso3))
+    tables = {"observations": accepted}
+    if len(aggregates):
+        values = pd.to_numeric(aggregates["value_text"], errors="coerce")
+        tables["publisher_aggregates"] = (
+            aggregates.assign(value=values, group_code=aggregates["iso3"])
+            .dropna(subset=["value"])[AGGREGATE_COLUMNS]
+        )
+    quarantine = pd.concat([q_year, quarantine], ignore_index=True)
+    if raw is not None:
+        quarantine = pd.concat([quarantine, ragged_quarantine(path.name, raw)],
+                               ignore_index=True)
+    return Extract(tables, rows_read, quarantine)
+
+
+def _parse_years(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Years read from a cell (long layouts) must be whole numbers; header years already are."""
+    if "year_column" not in long:
+        return long, quarantine_rows(file, [], None, [], "year", "")
+    text = long["year"].astype("str").str.strip()
+    year = pd.to_numeric(text, errors="coerce")
+    ok = year.notna() & (year % 1 == 0)
+    bad = long[~ok]
+    quarantine = quarantine_rows(file, bad["row"], bad["year_column"], text[~ok], "year",
+                                 [f"year {t!r} is not a whole number" for t in text[~ok]])
+    long = long[ok].assign(year=year[ok].astype("int64")).drop(columns="year_column")
+    return long, quarantine

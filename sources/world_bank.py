@@ -1,0 +1,112 @@
+"""World Bank adapters: bulk CSV (wide years), the 2024 excerpt, the long population file and
+DataBank extracts. All return IT.NET.USER.ZS as IT_USE_ii99 (the same ITU series)."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+
+from indicators.spec import code_for, indicators
+from sources.base import (
+    YEAR_HEADER, Context, Extract, SourceError, read_csv_strings, read_excel_strings,
+    require_columns,
+)
+from sources.catalog import SourceEntry
+from sources.observations import finish
+
+
+def _canonical(code: str, path: Path) -> str:
+    try:
+        return code_for(code)
+    except KeyError:
+        raise SourceError(path, f"indicator {code!r} is not in the indicator catalog") from None
+
+
+def _constant(long: pd.DataFrame, indicator: str, status: str = "reported") -> pd.DataFrame:
+    unit = indicators()[indicator].unit
+    return long.assign(indicator=indicator, sex="total", location="total", unit=unit,
+                       status=status)
+
+
+def read_wb_bulk(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+    """World Bank API bulk CSV, with or without its four metadata lines."""
+    raw, _ = read_csv_strings(path, header_starts_with="Country Name")
+    require_columns(path, raw, ["Country Name", "Country Code", "Indicator Code"])
+    years = [c for c in raw.columns if YEAR_HEADER.match(c)]
+    if not years:
+        raise SourceError(path, "wrong layout: no year columns (1960, 1961, …)")
+    release = _last_updated(path) or entry.release
+    long = raw.melt(id_vars=["Country Code", "Indicator Code", "_row"], value_vars=years,
+                    var_name="column", value_name="value_text")
+    long = long.rename(columns={"Country Code": "iso3", "_row": "row"})
+    long["year"] = long["column"].astype(int)
+    codes = long["Indicator Code"].unique()
+    parts = [_constant(long[long["Indicator Code"] == c], _canonical(c, path)) for c in codes]
+    long = pd.concat(parts).drop(columns="Indicator Code").assign(release=release)
+    return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+
+
+def _last_updated(path: Path) -> str | None:
+    """The 'Last Updated Date' line of a bulk file's preamble, as the release name."""
+    with open(path, encoding="utf-8-sig", errors="replace") as handle:
+        for _ in range(4):
+            line = handle.readline()
+            if line.startswith('"Last Updated Date"'):
+                date = line.split(",")[1].strip().strip('"')
+                try:
+                    return f"WDI {dt.date.fromisoformat(date):%Y-%m-%d}"
+                except ValueError:
+                    return None
+    return None
+
+
+def read_wb_excerpt(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+    """The 2024 Internet-use excerpt (columns pais, iso3, anio, pct_usuarios_internet)."""
+    raw, _ = read_csv_strings(path)
+    require_columns(path, raw, ["iso3", "anio", "pct_usuarios_internet"])
+    long = raw.rename(columns={"pct_usuarios_internet": "value_text", "_row": "row"})
+    long = _with_years(long, "anio", path)
+    long = _constant(long.assign(column="pct_usuarios_internet"), "IT_USE_ii99")
+    return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+
+
+def _with_years(long: pd.DataFrame, column: str, path: Path) -> pd.DataFrame:
+    """Parse a year column, keeping its text for the quarantine when it is no whole number."""
+    return long.assign(year=long[column], year_column=column)
+
+
+def read_wb_long(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+    """Long layout: Country Name, Country Code, Year, Value (SP.POP.TOTL)."""
+    raw, _ = read_csv_strings(path)
+    require_columns(path, raw, ["Country Code", "Year", "Value"])
+    long = raw.rename(columns={"Country Code": "iso3", "Value": "value_text", "_row": "row"})
+    long = _with_years(long, "Year", path).assign(column="Value")
+    long = _constant(long, "SP.POP.TOTL")
+    return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+
+
+def read_wb_databank(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+    """DataBank extract: sheet 'Data' (Country, Code, Series Name, years; '..' = missing)."""
+    sheet = read_excel_strings(path, "Data")
+    header = [str(c).strip() for c in sheet.iloc[0].tolist()]
+    sheet = sheet.iloc[1:].copy()
+    sheet.columns = header
+    require_columns(path, sheet, ["Code", "Series Name"])
+    meta = read_excel_strings(path, "Series - Metadata")
+    meta.columns = [str(c).strip() for c in meta.iloc[0].tolist()]
+    names = dict(zip(meta["Indicator Name"].iloc[1:], meta["Code"].iloc[1:]))
+    sheet = sheet[sheet["Code"].notna() & sheet["Series Name"].notna()]
+    unknown = set(sheet["Series Name"]) - set(names)
+    if unknown:
+        raise SourceError(path, f"series {sorted(unknown)[0]!r} has no code in 'Series - Metadata'")
+    sheet["row"] = sheet.index + 1
+    years = [c for c in sheet.columns if YEAR_HEADER.match(c.split(" ")[0])]
+    long = sheet.melt(id_vars=["Code", "Series Name", "row"], value_vars=years,
+                      var_name="column", value_name="value_text")
+    long["year"] = long["column"].str[:4].astype(int)
+    long = long.rename(columns={"Code": "iso3"})
+    parts = [_constant(long[long["Series Name"] == name], _canonical(names[name], path))
+             for name in long["Series Name"].unique()]
+    long = pd.concat(parts).drop(columns="Series Name")
+    return finish(long, path, entry, ctx, len(sheet))
