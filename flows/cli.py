@@ -1,0 +1,169 @@
+"""The `ictstats` command line: run, validate, query, serve."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from flows.settings import DEFAULT_OUT, DEFAULT_RAW, configure_prefect
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except CliError as err:
+        print(f"ictstats: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ictstats: interrupted; the previous publication is unchanged", file=sys.stderr)
+        return 130
+
+
+class CliError(Exception):
+    """An expected failure, printed as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ictstats", description="Official ICT statistics: load, validate, curate, "
+        "estimate, aggregate and publish connectivity indicators.")
+    sub = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the whole pipeline as a Prefect flow and publish",
+                         description="Run acquire → validate → curate → estimate → aggregate "
+                         "→ publish as a Prefect flow. Exit 0 only if the run published.")
+    run.add_argument("--source-dir", type=Path, help="directory of source files (default: "
+                     "$ICTSTATS_SOURCE_DIR, else data/raw/, else download the official files)")
+    run.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                     help="where to publish (default: data/curated/)")
+    run.add_argument("--year", type=int, default=2025, help="latest year to estimate "
+                     "(default: 2025)")
+    run.set_defaults(handler=cmd_run)
+
+    validate = sub.add_parser("validate", help="validate the sources without publishing",
+                              description="Read and validate every source file; print rows "
+                              "read, accepted and quarantined per file, and why. Exit 1 if any "
+                              "file cannot be used.")
+    validate.add_argument("--source-dir", type=Path, required=True)
+    validate.add_argument("--reasons", type=int, default=3,
+                          help="reasons to show per file (default 3)")
+    validate.set_defaults(handler=cmd_validate)
+
+    query = sub.add_parser("query", help="run SQL on the curated file (read-only)",
+                           description="Run SQL on a read-only connection to the curated "
+                           "DuckDB file and print the result as a table.")
+    query.add_argument("sql")
+    query.add_argument("--db", type=Path, default=DEFAULT_OUT / "ict.duckdb")
+    query.add_argument("--max-rows", type=int, default=100)
+    query.set_defaults(handler=cmd_query)
+
+    serve = sub.add_parser("serve", help="serve the scheduled deployments",
+                           description="Serve the scheduled deployments, starting a loopback "
+                           "Prefect server when none is configured.")
+    serve.set_defaults(handler=cmd_serve)
+    return parser
+
+
+def resolve_source_dir(arg: Path | None) -> Path:
+    chosen = arg or (Path(os.environ["ICTSTATS_SOURCE_DIR"])
+                     if os.environ.get("ICTSTATS_SOURCE_DIR") else None)
+    if chosen is not None:
+        if not chosen.is_dir():
+            raise CliError(f"{chosen}: source directory not found")
+        return chosen
+    from flows import acquire
+    assembled = acquire.assemble_source_dir(DEFAULT_RAW)
+    if assembled is not None:
+        return assembled
+    specs = acquire.load_download_config()
+    try:
+        acquire.check_network(specs[0].url)
+        acquire.download_all(specs, DEFAULT_RAW)
+    except (acquire.NoNetworkError, acquire.DownloadError) as err:
+        raise CliError(str(err)) from None
+    assembled = acquire.assemble_source_dir(DEFAULT_RAW)
+    if assembled is None:
+        raise CliError(f"{DEFAULT_RAW}: download finished but no complete source set was found")
+    return assembled
+
+
+def cmd_run(args) -> int:
+    source_dir = resolve_source_dir(args.source_dir)
+    configure_prefect()
+    from flows.pipeline import pipeline
+
+    state = pipeline(source_dir=str(source_dir), out_dir=str(args.out), year=args.year,
+                     return_state=True)
+    if not state.is_completed():
+        raise CliError(state.message or "the run failed; the previous publication is unchanged")
+    print(f"published {state.result()}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from sources.read import read_all
+
+    if not args.source_dir.is_dir():
+        raise CliError(f"{args.source_dir}: source directory not found")
+    results = read_all(args.source_dir)
+    if not results:
+        raise CliError(f"{args.source_dir}: no source files found")
+    failed = 0
+    width = max(len(str(r.path.relative_to(args.source_dir))) for r in results)
+    print(f"{'file':{width}}  {'read':>7} {'accepted':>8} {'quarantined':>11}")
+    for r in results:
+        name = str(r.path.relative_to(args.source_dir))
+        if r.error:
+            failed += 1
+            print(f"{name:{width}}  UNUSABLE: {r.error.problem}")
+            continue
+        x = r.extract
+        print(f"{name:{width}}  {x.rows_read:>7} {x.rows_accepted:>8} {x.rows_quarantined:>11}")
+        if len(x.quarantine):
+            by_check = x.quarantine.groupby("check", sort=False)
+            for check, rows in sorted(by_check, key=lambda kv: -len(kv[1]))[:args.reasons]:
+                first = rows.iloc[0]
+                print(f"{'':{width}}    {len(rows)} x {check}, e.g. row {first['row']}: "
+                      f"{first['reason']}")
+            if by_check.ngroups > args.reasons:
+                print(f"{'':{width}}    … and {by_check.ngroups - args.reasons} more check(s)")
+    print(f"{len(results)} file(s), {failed} unusable")
+    return 1 if failed else 0
+
+
+def cmd_query(args) -> int:
+    import duckdb
+
+    if not args.db.exists():
+        raise CliError(f"{args.db}: no curated file (run `ictstats run` first)")
+    try:
+        con = duckdb.connect(str(args.db), read_only=True)
+    except duckdb.Error as err:
+        raise CliError(f"{args.db}: cannot open ({str(err).splitlines()[0]})") from None
+    try:
+        frame = con.execute(args.sql).df()
+    except duckdb.Error as err:
+        raise CliError(f"query failed: {str(err).splitlines()[0]}") from None
+    finally:
+        con.close()
+    import pandas as pd
+
+    with pd.option_context("display.max_rows", args.max_rows, "display.max_columns", None,
+                           "display.width", 200):
+        print(frame.to_string(index=False, max_rows=args.max_rows) if len(frame)
+              else f"(no rows; columns: {', '.join(frame.columns)})")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    configure_prefect()
+    from flows.deployments import serve
+
+    return serve()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""Build the curated DuckDB file beside the published one, check it, then rename it into place.
+
+The file is written in DuckDB's v1.0.0 storage format so that 1.x clients open it too. A run
+that fails or is killed before the final rename leaves the previous file untouched.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from flows.tables import COLUMN_COMMENTS, TABLE_COMMENTS, VIEWS
+from indicators.spec import indicators
+
+DATABASE_NAME = "ict.duckdb"
+STORAGE_VERSION = "v1.0.0"
+REQUIRED_TABLES = ["observations", "economies", "income_groups", "indicators", "sources",
+                   "quarantine", "runs"]
+
+
+class PublishError(Exception):
+    """The new file failed its checks; the previous publication stays in place."""
+
+
+@dataclass
+class Curated:
+    """Every table of one publication, as DataFrames, before it is written."""
+
+    tables: dict[str, pd.DataFrame]
+
+
+def indicators_table() -> pd.DataFrame:
+    return pd.DataFrame([
+        {"code": i.code, "title": i.title, "unit": i.unit, "definition": i.definition,
+         "sdg_indicator": i.sdg, "weight": i.weight, "role": i.role,
+         "aliases": ", ".join(i.aliases)}
+        for i in indicators().values()
+    ])
+
+
+def write_database(curated: Curated, path: Path) -> None:
+    """Write every table, view and comment to a new file at `path` (which must not exist)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH '{path}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
+        for name, frame in curated.tables.items():
+            con.register("frame_to_write", frame)
+            con.execute(f'CREATE TABLE pub."{name}" AS SELECT * FROM frame_to_write')
+            con.unregister("frame_to_write")
+        con.execute("USE pub")
+        for name, sql in VIEWS.items():
+            if _view_inputs_exist(con, sql):
+                con.execute(f'CREATE VIEW "{name}" AS {sql}')
+        for name, text in TABLE_COMMENTS.items():
+            kind = _kind(con, name)
+            if kind:
+                con.execute(f"COMMENT ON {kind} \"{name}\" IS '{_quote(text)}'")
+        for (table, column), text in COLUMN_COMMENTS.items():
+            if _has_column(con, table, column):
+                con.execute(f"COMMENT ON COLUMN \"{table}\".\"{column}\" IS '{_quote(text)}'")
+        con.execute("USE memory")
+        con.execute("DETACH pub")
+    finally:
+        con.close()
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _kind(con, name: str) -> str | None:
+    row = con.execute(
+        "SELECT table_type FROM information_schema.tables WHERE table_catalog='pub' "
+        "AND table_name=?", [name]).fetchone()
+    if row is None:
+        return None
+    return "VIEW" if row[0] == "VIEW" else "TABLE"
+
+
+def _has_column(con, table: str, column: str) -> bool:
+    return con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog='pub' "
+        "AND table_name=? AND column_name=?", [table, column]).fetchone()[0] > 0
+
+
+def _view_inputs_exist(con, sql: str) -> bool:
+    try:
+        con.execute(f"EXPLAIN {sql}")
+        return True
+    except duckdb.Error:
+        return False
+
+
+def check_database(path: Path) -> None:
+    """The new file must open read-only and hold every required, non-empty table."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise PublishError(f"{path.name}: the new file does not open ({exc})") from exc
+    try:
+        present = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        missing = [t for t in REQUIRED_TABLES if t not in present]
+        if missing:
+            raise PublishError(f"{path.name}: table(s) missing: {', '.join(missing)}")
+        for table in ["observations", "economies", "indicators", "sources", "runs"]:
+            if con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == 0:
+                raise PublishError(f"{path.name}: table {table} is empty")
+    finally:
+        con.close()
+
+
+def publish(curated: Curated, out_dir: Path) -> Path:
+    """Write aside, check, fsync, then atomically rename over `out_dir/ict.duckdb`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / DATABASE_NAME
+    staging = out_dir / f".{DATABASE_NAME}.{os.getpid()}.tmp"
+    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        write_database(curated, staging)
+        check_database(staging)
+        with open(staging, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(staging, final)
+        _fsync_dir(out_dir)
+    finally:
+        staging.unlink(missing_ok=True)
+    return final
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,53 @@
+"""Shared test fixtures: the real snapshot, offline Prefect settings, one pipeline run."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAPSHOT = Path(os.environ.get("ICTSTATS_TEST_DATA", ROOT.parent / "shared" / "ict-data"))
+
+# Prefect must run offline, with its own home, in every process the tests start.
+_PREFECT_HOME = Path(tempfile.mkdtemp(prefix="ictstats-prefect-"))
+os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+@pytest.fixture(scope="session")
+def snapshot() -> Path:
+    if not (SNAPSHOT / "PROVENANCE.md").exists():
+        pytest.skip(f"the ict-data snapshot is not at {SNAPSHOT} (set ICTSTATS_TEST_DATA)")
+    return SNAPSHOT
+
+
+@pytest.fixture(scope="session")
+def snapshot_results(snapshot):
+    """Every snapshot file read and validated once per test session."""
+    from sources.read import read_all
+
+    return read_all(snapshot)
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def published(snapshot, prefect_harness, tmp_path_factory) -> Path:
+    """The whole flow run once in real Prefect on the real snapshot; returns the database."""
+    from flows.pipeline import pipeline
+
+    out = tmp_path_factory.mktemp("published")
+    state = pipeline(source_dir=str(snapshot), out_dir=str(out), return_state=True)
+    assert state.is_completed(), state.message
+    return out / "ict.duckdb"
