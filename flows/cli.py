@@ -75,19 +75,16 @@ def resolve_source_dir(arg: Path | None) -> Path:
             raise CliError(f"{chosen}: source directory not found")
         return chosen
     from flows import acquire
-    assembled = acquire.assemble_source_dir(DEFAULT_RAW)
+
+    assembled = acquire.resolve_raw_dir(DEFAULT_RAW)
     if assembled is not None:
         return assembled
-    specs = acquire.load_download_config()
     try:
+        specs = acquire.load_download_config()
         acquire.check_network(specs[0].url)
-        acquire.download_all(specs, DEFAULT_RAW)
-    except (acquire.NoNetworkError, acquire.DownloadError) as err:
+        return acquire.download_all(specs, DEFAULT_RAW)
+    except acquire.AcquireError as err:
         raise CliError(str(err)) from None
-    assembled = acquire.assemble_source_dir(DEFAULT_RAW)
-    if assembled is None:
-        raise CliError(f"{DEFAULT_RAW}: download finished but no complete source set was found")
-    return assembled
 
 
 def cmd_run(args) -> int:

@@ -36,7 +36,7 @@ def sha256(path: Path) -> str:
 
 def code_version() -> str:
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=PROJECT_ROOT,
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], check=False, cwd=PROJECT_ROOT,
                              capture_output=True, text=True, timeout=5)
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip()

@@ -8,7 +8,12 @@ from pathlib import Path
 import pandas as pd
 
 from sources.base import (
-    Context, Extract, SourceError, empty_quarantine, quarantine_rows, read_excel_strings,
+    Context,
+    Extract,
+    SourceError,
+    empty_quarantine,
+    quarantine_rows,
+    read_excel_strings,
     read_text,
 )
 from sources.catalog import SourceEntry

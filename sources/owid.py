@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
-
 from indicators.spec import code_for, indicators
 from sources.base import Context, Extract, SourceError, read_csv_strings, require_columns
 from sources.catalog import SourceEntry

@@ -9,7 +9,12 @@ import pandas as pd
 
 from indicators.spec import code_for, indicators
 from sources.base import (
-    YEAR_HEADER, Context, Extract, SourceError, read_csv_strings, read_excel_strings,
+    YEAR_HEADER,
+    Context,
+    Extract,
+    SourceError,
+    read_csv_strings,
+    read_excel_strings,
     require_columns,
 )
 from sources.catalog import SourceEntry
@@ -99,7 +104,7 @@ def read_wb_databank(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     sheet = sheet[sheet["Code"].notna() & sheet["Series Name"].notna()]
     unknown = set(sheet["Series Name"]) - set(names)
     if unknown:
-        raise SourceError(path, f"series {sorted(unknown)[0]!r} has no code in 'Series - Metadata'")
+        raise SourceError(path, f"series {min(unknown)!r} has no code in 'Series - Metadata'")
     sheet["row"] = sheet.index + 1
     years = [c for c in sheet.columns if YEAR_HEADER.match(c.split(" ")[0])]
     long = sheet.melt(id_vars=["Code", "Series Name", "row"], value_vars=years,
