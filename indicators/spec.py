@@ -31,6 +31,7 @@ class Indicator:
     breakdowns: dict = field(default_factory=dict)
     aliases: tuple[str, ...] = ()
     projections: bool = False
+    estimation: dict | None = None
 
 
 @cache
@@ -43,6 +44,20 @@ def indicators() -> dict[str, Indicator]:
         spec["definition"] = " ".join(spec["definition"].split())
         out[code] = Indicator(code=code, **spec)
     return out
+
+
+def estimated() -> list[Indicator]:
+    """Indicators with an estimation spec, each after the indicator that predicts it."""
+    todo = [i for i in indicators().values() if i.estimation]
+    done: list[Indicator] = []
+    while todo:
+        ready = [i for i in todo if i.estimation.get("predictor") in
+                 {None, *(d.code for d in done)}]
+        if not ready:
+            raise ValueError("estimation predictors form a cycle in catalog.yaml")
+        done += ready
+        todo = [i for i in todo if i not in ready]
+    return done
 
 
 @cache

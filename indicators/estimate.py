@@ -1,0 +1,369 @@
+"""Estimation: a value, with its uncertainty, for every economy-year an aggregate needs.
+
+Entry point: `estimate(inputs, params)`. Everything runs on the logit scale of the per cent
+value, where diffusion curves are close to straight lines:
+- observed years keep their value (status reported or publisher_estimate);
+- years between two observations are interpolated linearly (method `interpolation`);
+- years after the last (before the first) observation follow the economy's own recent logit
+  trend, shrunk towards the median trend of its income group (`nowcast`, `backcast`): a
+  logistic curve continues as one and stays within 0-100;
+- economies never observed get a regression on year, income group, SDG region and the
+  logit of a related indicator (`model`);
+- female/male and urban/rural values are the total plus the economy's logit gap (observed gap
+  carried between and beyond observed years, else modelled), then shifted together on the
+  logit scale so their population-weighted mean equals the total (`breakdown`).
+Uncertainty: each imputed value gets an error drawn from the backtest's residuals for its
+method and horizon (`indicators.backtest`), one quantile per economy and replicate, so errors
+persist over the years of an economy as trend errors do.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from indicators.spec import estimated
+
+P_FLOOR = 0.1  # per cent: values are clipped to [0.1, 99.9] before the logit
+BREAKDOWNS = {"sex": ("female", "male"), "location": ("urban", "rural")}
+
+
+@dataclass(frozen=True)
+class Params:
+    last_year: int = 2025
+    seed: int = 20251216
+    replicates: int = 200
+    slope_window: int = 5      # observations used for an economy's own trend
+    shrink_years: float = 4.0  # span (years) at which own and pooled trends weigh equally
+    max_horizon: int = 8       # residual pools beyond this horizon reuse the last one
+    damping: float = 0.9       # trend kept per year of horizon (chosen on the backtest)
+
+
+@dataclass
+class Inputs:
+    """What estimation needs, as plain frames."""
+
+    observations: pd.DataFrame  # preferred: indicator, iso3, year, sex, location, value, status
+    weights: pd.DataFrame        # indicators.weights.build_weights
+    covariates: pd.DataFrame     # iso3, income_group (latest), sdg_region
+
+
+@dataclass
+class Result:
+    estimates: pd.DataFrame  # one row per indicator, iso3, year, sex, location
+    replicates: dict = field(default_factory=dict)  # series key -> (R x n) array of values
+    pools: dict = field(default_factory=dict)
+
+
+def logit(p):
+    p = np.clip(np.asarray(p, dtype="float64"), P_FLOOR, 100 - P_FLOOR) / 100
+    return np.log(p / (1 - p))
+
+
+def expit(x):
+    return 100 / (1 + np.exp(-np.asarray(x, dtype="float64")))
+
+
+# ---------------------------------------------------------------- totals
+def estimate_totals(obs: pd.DataFrame, grid: pd.DataFrame, covariates: pd.DataFrame,
+                    params: Params, predictor: pd.DataFrame | None = None) -> pd.DataFrame:
+    """obs: iso3, year, logit. grid: iso3, year to fill. Returns grid + logit, method, horizon.
+
+    `iso3` may be any economy key (the backtest passes pseudo-economies).
+    """
+    obs = obs.sort_values(["iso3", "year"])
+    g = grid[["iso3", "year"]].sort_values("year").reset_index(drop=True)
+    o = obs[["iso3", "year", "logit"]].sort_values("year")
+    prev = pd.merge_asof(g, o.rename(columns={"year": "y0", "logit": "l0"}), left_on="year",
+                         right_on="y0", by="iso3", direction="backward")
+    nxt = pd.merge_asof(g, o.rename(columns={"year": "y1", "logit": "l1"}), left_on="year",
+                        right_on="y1", by="iso3", direction="forward")
+    g["y0"], g["l0"], g["y1"], g["l1"] = prev["y0"], prev["l0"], nxt["y1"], nxt["l1"]
+    t = g["year"].to_numpy(float)
+    y0, y1, l0, l1 = (g[c].to_numpy(float) for c in ("y0", "y1", "l0", "l1"))
+    observed = y0 == t
+    between = ~observed & ~np.isnan(y0) & ~np.isnan(y1)
+    after = ~observed & ~np.isnan(y0) & np.isnan(y1)
+    before = ~observed & np.isnan(y0) & ~np.isnan(y1)
+    never = np.isnan(y0) & np.isnan(y1)
+    if (after | before).any():
+        g = g.merge(_trend_slopes(obs, covariates, params), on="iso3", how="left")
+    else:
+        g["slope_end"] = g["slope_start"] = 0.0
+    value = np.full(len(g), np.nan)
+    value[observed] = l0[observed]
+    frac = np.where(between, (t - y0) / np.where(y1 > y0, y1 - y0, 1), 0)
+    value[between] = (l0 + frac * (l1 - l0))[between]
+    value[after] = (l0 + g["slope_end"].to_numpy() * _damped(t - y0, params.damping))[after]
+    value[before] = (l1 - g["slope_start"].to_numpy() * _damped(y1 - t, params.damping))[before]
+    if never.any():
+        value[never] = _model_prediction(obs, g[never].reset_index(drop=True), covariates,
+                                         predictor)
+    method = np.select([observed, between, after, before], ["observed", "interpolation",
+                       "nowcast", "backcast"], "model")
+    horizon = np.select([between, after, before],
+                        [np.minimum(t - y0, y1 - t), t - y0, y1 - t], 0)
+    g["logit"], g["method"], g["horizon"] = value, method, horizon.astype("int64")
+    return g[["iso3", "year", "logit", "method", "horizon"]]
+
+
+def _damped(h: np.ndarray, damping: float) -> np.ndarray:
+    """Years of trend after h years when each year keeps `damping` of the previous one's."""
+    h = np.nan_to_num(h)
+    return h if damping >= 1 else (1 - damping ** h) / (1 - damping)
+
+
+def _trend_slopes(obs: pd.DataFrame, covariates: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Per economy: logit trend of its last (first) observations, shrunk to its income
+    group's median trend by the span of years they cover."""
+    def ols(part: pd.DataFrame) -> pd.DataFrame:
+        t, y = part["year"].astype(float), part["logit"]
+        sums = pd.DataFrame({"iso3": part["iso3"], "n": 1.0, "t": t, "y": y, "tt": t * t,
+                             "ty": t * y}).groupby("iso3").sum()
+        years = part.groupby("iso3")["year"]
+        span = years.max() - years.min()
+        denom = sums["n"] * sums["tt"] - sums["t"] ** 2
+        slope = (sums["n"] * sums["ty"] - sums["t"] * sums["y"]) / denom.where(denom > 0)
+        return pd.DataFrame({"slope": slope, "span": span})
+
+    last = ols(obs.groupby("iso3").tail(params.slope_window))
+    first = ols(obs.groupby("iso3").head(params.slope_window))
+    income = covariates.set_index("iso3")["income_group"]
+    out = pd.DataFrame(index=last.index)
+    for name, part in (("slope_end", last), ("slope_start", first)):
+        group = income.reindex(part.index).fillna("unknown").to_numpy()
+        trusted = part[part["span"] >= 3]["slope"]
+        pooled_by_group = trusted.groupby(income.reindex(trusted.index).fillna("unknown")).median()
+        overall = trusted.median() if len(trusted) else 0.0
+        pooled = pd.Series(group, index=part.index).map(pooled_by_group).fillna(overall)
+        weight = part["span"] / (part["span"] + params.shrink_years)
+        own = part["slope"].fillna(pooled)
+        out[name] = (weight * own + (1 - weight) * pooled).fillna(overall)
+    return out.reset_index()
+
+
+def _design(frame: pd.DataFrame, covariates: pd.DataFrame, years: bool = True) -> pd.DataFrame:
+    """One-hot columns for income group, SDG region (and year) of each row."""
+    cov = covariates.set_index("iso3").reindex(frame["iso3"].to_numpy())
+    keys = {"inc": cov["income_group"].fillna("unknown").to_numpy(),
+            "reg": cov["sdg_region"].fillna("unknown").astype(str).to_numpy()}
+    if years:
+        keys["y"] = frame["year"].astype(int).astype(str).to_numpy()
+    blocks = []
+    for prefix, values in keys.items():
+        codes, labels = pd.factorize(values)
+        block = np.zeros((len(values), len(labels)))
+        block[np.arange(len(values)), codes] = 1.0
+        blocks.append(pd.DataFrame(block, columns=[f"{prefix}_{v}" for v in labels]))
+    return pd.concat(blocks, axis=1)
+
+
+def _fit_predict(train_x: pd.DataFrame, train_y: np.ndarray, x: pd.DataFrame) -> np.ndarray:
+    columns = sorted(set(train_x.columns) | set(x.columns))
+    a = train_x.reindex(columns=columns, fill_value=0.0).to_numpy()
+    b = x.reindex(columns=columns, fill_value=0.0).to_numpy()
+    # normal equations with a tiny ridge: dummy sets are collinear (each sums to one)
+    coef = np.linalg.solve(a.T @ a + 1e-6 * np.eye(a.shape[1]), a.T @ train_y)
+    return b @ coef
+
+
+def _model_prediction(obs: pd.DataFrame, grid: pd.DataFrame, covariates: pd.DataFrame,
+                      predictor: pd.DataFrame | None) -> np.ndarray:
+    """Regression of observed logits on year, income group, SDG region (and predictor)."""
+    train = obs.copy()
+    train_x, x = _design(train, covariates), _design(grid, covariates)
+    if predictor is not None:
+        p = predictor.set_index(["iso3", "year"])["logit"]
+        train_p = p.reindex(pd.MultiIndex.from_frame(train[["iso3", "year"]])).to_numpy()
+        keep = ~np.isnan(train_p)
+        grid_p = p.reindex(pd.MultiIndex.from_frame(grid[["iso3", "year"]])).to_numpy()
+        if keep.sum() > 20:
+            train_x = train_x[keep].assign(pred=train_p[keep])
+            x = x.assign(pred=np.nan_to_num(grid_p, nan=np.nanmean(train_p)))
+            return _fit_predict(train_x, train["logit"].to_numpy()[keep], x)
+    return _fit_predict(train_x, train["logit"].to_numpy(), x)
+
+
+# ---------------------------------------------------------------- breakdowns
+def estimate_gaps(member_obs: pd.DataFrame, total: pd.DataFrame, grid: pd.DataFrame,
+                  covariates: pd.DataFrame, params: Params) -> pd.DataFrame:
+    """Logit gap of one breakdown member (e.g. female) to the total, for every grid row.
+
+    Observed gaps are interpolated between observed years and held constant beyond them;
+    economies never observed get the regression on income group and SDG region."""
+    t = total.set_index(["iso3", "year"])["logit"]
+    obs = member_obs.assign(gap=member_obs["logit"].to_numpy()
+                            - t.reindex(pd.MultiIndex.from_frame(member_obs[["iso3", "year"]]))
+                            .to_numpy()).dropna(subset=["gap"])
+    flat = Params(**{**params.__dict__, "shrink_years": 1e9})  # no trend: gaps carry as they are
+    gaps = estimate_totals(obs.assign(logit=obs["gap"]), grid, covariates, flat)
+    never = gaps["method"] == "model"
+    if never.any():
+        train_x = _design(obs, covariates, years=False)
+        x = _design(gaps[never], covariates, years=False)
+        gaps.loc[never, "logit"] = _fit_predict(train_x, obs["gap"].to_numpy(), x)
+    return gaps.rename(columns={"logit": "gap"})
+
+
+def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.ndarray,
+         iterations: int = 20) -> np.ndarray:
+    """Shift the free members' logits (last axis: the two members) by one amount per row so
+    that the weighted mean of the members equals the total (Newton steps on that amount)."""
+    l1, l2 = logits[..., 0], logits[..., 1]
+    w1, w2 = weights[..., 0], weights[..., 1]
+    f1, f2 = free[..., 0].astype(float), free[..., 1].astype(float)
+    target = total_p * (w1 + w2)
+    s = np.zeros(np.broadcast(l1, f1).shape)
+    for _ in range(iterations):
+        p1, p2 = expit(l1 + s * f1), expit(l2 + s * f2)
+        gap = w1 * p1 + w2 * p2 - target
+        slope = (w1 * f1 * p1 * (100 - p1) + w2 * f2 * p2 * (100 - p2)) / 100
+        step = np.divide(gap, slope, out=np.zeros_like(gap), where=slope > 1e-9)
+        s = np.clip(s - step, -15, 15)
+        if np.abs(step).max() < 1e-7:
+            break
+    return np.stack([expit(l1 + s * f1), expit(l2 + s * f2)], axis=-1)
+
+
+# ---------------------------------------------------------------- whole estimation
+def _series_grid(weights: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
+    w = weights[(weights["year"] >= first_year) & (weights["year"] <= last_year)]
+    return w[["iso3", "year"]].reset_index(drop=True)
+
+
+def _preferred(obs: pd.DataFrame, indicator: str, sex="total", location="total") -> pd.DataFrame:
+    sel = obs[(obs["indicator"] == indicator) & (obs["sex"] == sex)
+              & (obs["location"] == location)]
+    return sel.assign(logit=logit(sel["value"]))[["iso3", "year", "logit", "value", "status"]]
+
+
+def estimate(inputs: Inputs, params: Params, pools: dict | None = None) -> Result:
+    """Estimate every headline series; with `pools` (from the backtest), draw replicates."""
+    from indicators.backtest import residual_pools
+
+    rng = np.random.default_rng(params.seed)
+    rows, replicates, all_pools = [], {}, {}
+    totals: dict[str, pd.DataFrame] = {}
+    for spec in estimated():
+        code, first = spec.code, spec.estimation["first_year"]
+        grid = _series_grid(inputs.weights, first, params.last_year)
+        obs = _preferred(inputs.observations, code)
+        obs = obs[obs["iso3"].isin(set(grid["iso3"]))]
+        predictor = totals.get(spec.estimation.get("predictor"))
+        total = estimate_totals(obs[["iso3", "year", "logit"]], grid, inputs.covariates,
+                                params, predictor)
+        totals[code] = total
+        pool = pools[code] if pools else residual_pools(obs, grid, inputs.covariates, params,
+                                                        predictor)
+        all_pools[code] = pool
+        total = total.merge(obs[["iso3", "year", "value", "status"]], on=["iso3", "year"],
+                            how="left")
+        q = rng.random((params.replicates, total["iso3"].nunique()))
+        econ_index = pd.factorize(total["iso3"])[0]
+        errors = draw_errors(pool, total["method"].to_numpy(), total["horizon"].to_numpy(),
+                             q[:, econ_index])
+        total_reps = expit(total["logit"].to_numpy() + errors)
+        observed = total["method"].to_numpy() == "observed"
+        total_reps[:, observed] = total["value"].to_numpy()[observed]
+        point = np.where(observed, total["value"], expit(total["logit"]))
+        rows.append(_rows(code, "total", "total", total, point, total_reps))
+        replicates[(code, "total", "total")] = total_reps
+        for dimension, members in BREAKDOWNS.items():
+            if dimension not in spec.breakdowns or len(spec.breakdowns[dimension]) < 3:
+                continue
+            b_rows, b_reps = _breakdown(inputs, spec, dimension, members, total, point,
+                                        total_reps, params, rng, pool)
+            rows += b_rows
+            replicates.update(b_reps)
+    estimates = pd.concat(rows, ignore_index=True)
+    return Result(estimates, replicates, all_pools)
+
+
+def _rows(code, sex, location, frame, point, reps) -> pd.DataFrame:
+    lower, upper = np.percentile(reps, [5, 95], axis=0)
+    status = np.where(frame["method"] == "observed", frame.get("status", "imputed"), "imputed")
+    return pd.DataFrame({
+        "indicator": code, "iso3": frame["iso3"].to_numpy(), "year": frame["year"].to_numpy(),
+        "sex": sex, "location": location, "value": point,
+        "lower": np.minimum(lower, point), "upper": np.maximum(upper, point),
+        "status": status, "method": frame["method"].to_numpy(),
+        "horizon": frame["horizon"].to_numpy(),
+    })
+
+
+WEIGHT_OF = {
+    ("population", "female"): "population_female", ("population", "male"): "population_male",
+    ("population_10plus", "female"): "population_10plus_female",
+    ("population_10plus", "male"): "population_10plus_male",
+    ("population", "urban"): "population_urban", ("population", "rural"): "population_rural",
+    ("population_10plus", "urban"): "population_urban",
+    ("population_10plus", "rural"): "population_rural",
+}
+
+
+def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps, params, rng,
+               pool):
+    """Both members of one breakdown, raked to the total, with their replicates."""
+    keys = total[["iso3", "year"]]
+    w = inputs.weights.set_index(["iso3", "year"]).reindex(pd.MultiIndex.from_frame(keys))
+    weights = np.stack([w[WEIGHT_OF[(spec.weight, m)]].to_numpy() for m in members], axis=-1)
+    logits, free, gap_err, frames = [], [], [], []
+    econ_index = pd.factorize(total["iso3"])[0]
+    n_econ = econ_index.max() + 1
+    for member in members:
+        sex, location = (member, "total") if dimension == "sex" else ("total", member)
+        obs = _preferred(inputs.observations, spec.code, sex, location)
+        obs = obs[obs["iso3"].isin(set(keys["iso3"]))]
+        gaps = estimate_gaps(obs, total, keys, inputs.covariates, params)
+        gaps = keys.merge(gaps, on=["iso3", "year"], how="left")
+        gaps = gaps.merge(obs[["iso3", "year", "value", "status"]], on=["iso3", "year"],
+                          how="left")
+        observed = gaps["value"].notna().to_numpy()
+        logits.append(np.where(observed, logit(gaps["value"].fillna(50)),
+                               total["logit"].to_numpy() + gaps["gap"].to_numpy()))
+        free.append(~observed)
+        q = rng.random((params.replicates, n_econ))[:, econ_index]
+        gap_pool = pool.get(f"gap_{dimension}", pool["interpolation"])
+        err = draw_errors({"carried": gap_pool, "model": gap_pool}, np.where(
+            gaps["method"] == "model", "model", "carried"), gaps["horizon"].to_numpy(), q)
+        gap_err.append(np.where(observed, 0.0, err))
+        frames.append(gaps.assign(method=np.where(observed, "observed", "breakdown")))
+    logits, free = np.stack(logits, axis=-1), np.stack(free, axis=-1)
+    point = rake(total_point, logits, weights, free)
+    rep_logits = logit(total_reps)[..., None] - logit(total_point)[None, :, None] \
+        + logits[None] + np.stack(gap_err, axis=-1)
+    rep_logits = np.where(free[None], rep_logits, logits[None])
+    reps = rake(total_reps, rep_logits, weights[None], free[None])
+    rows, out_reps = [], {}
+    for k, member in enumerate(members):
+        sex, location = (member, "total") if dimension == "sex" else ("total", member)
+        rows.append(_rows(spec.code, sex, location, frames[k], point[:, k], reps[:, :, k]))
+        out_reps[(spec.code, sex, location)] = reps[:, :, k]
+    return rows, out_reps
+
+
+def draw_errors(pool: dict, method: np.ndarray, horizon: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Logit errors for each value: the q-quantile of the residual pool of its method and
+    horizon (observed values: 0). `q` is (replicates x n)."""
+    errors = np.zeros(q.shape)
+    for name in np.unique(method):
+        if name == "observed":
+            continue
+        cols = method == name
+        key = "nowcast" if name in ("nowcast", "backcast") else name
+        residuals = pool.get(key)
+        if isinstance(residuals, dict):  # by horizon
+            for h in np.unique(horizon[cols]):
+                at = cols & (horizon == h)
+                res = residuals.get(min(int(h), max(residuals)), residuals[max(residuals)])
+                errors[:, at] = _quantiles(res, q[:, at])
+        elif residuals is not None and len(residuals):
+            errors[:, cols] = _quantiles(residuals, q[:, cols])
+    return errors
+
+
+def _quantiles(residuals: np.ndarray, q: np.ndarray) -> np.ndarray:
+    ordered = np.sort(np.asarray(residuals, dtype=float))
+    grid = (np.arange(len(ordered)) + 0.5) / len(ordered)
+    return np.interp(q, grid, ordered)

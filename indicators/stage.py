@@ -1,0 +1,84 @@
+"""The estimate and aggregate stages on the curated tables: weights, groups, estimates,
+aggregates, the headline figures and the backtest report."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from indicators import backtest, groups as grouping
+from indicators.aggregate import aggregate
+from indicators.estimate import Inputs, Params, estimate
+from indicators.headline import headline
+from indicators.spec import estimated
+from indicators.weights import build_weights
+
+FIRST_YEAR = 2000
+
+# Preferred values for estimation. A value from a source that states no nature (World Bank,
+# ITU, OWID) takes the SDG release's nature for the same key where that release has one.
+ESTIMATION_INPUT_SQL = """
+WITH sdg AS (
+    SELECT indicator, iso3, year, sex, location, any_value(status) AS sdg_status
+    FROM observations WHERE source IN ('sdg_ddf', 'sdg_api') GROUP BY ALL)
+SELECT p.indicator, p.iso3, p.year, p.sex, p.location, p.value, p.source,
+       CASE WHEN p.source NOT IN ('sdg_ddf', 'sdg_api') AND sdg.sdg_status IS NOT NULL
+            THEN sdg.sdg_status ELSE p.status END AS status
+FROM preferred_observations p
+LEFT JOIN sdg USING (indicator, iso3, year, sex, location)
+WHERE p.year <= ?
+"""
+
+
+@dataclass
+class Derived:
+    tables: dict[str, pd.DataFrame]
+
+
+def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
+    """Preferred observations, population and urban share from the curated tables."""
+    from flows.tables import VIEWS
+
+    con = duckdb.connect()
+    try:
+        con.register("observations", tables["observations"])
+        con.execute(f"CREATE VIEW preferred_observations AS {VIEWS['preferred_observations']}")
+        con.execute(f"CREATE VIEW population AS {VIEWS['population']}")
+        preferred = con.execute(ESTIMATION_INPUT_SQL, [last_year]).df()
+        population = con.execute("SELECT * FROM population").df()
+    finally:
+        con.close()
+    urban = preferred[preferred["indicator"] == "SP.URB.TOTL.IN.ZS"][["iso3", "year", "value"]]
+    headline_codes = {i.code for i in estimated()}
+    return {"preferred": preferred[preferred["indicator"].isin(headline_codes)],
+            "population": population, "urban": urban}
+
+
+def derive(tables: dict[str, pd.DataFrame], last_year: int, seed: int, replicates: int = 200,
+           fixed_fiscal_year: int | None = None) -> Derived:
+    frames = estimation_frames(tables, last_year)
+    economies, income_groups = tables["economies"], tables["income_groups"]
+    regions = grouping.sdg_regions(economies)
+    weights = build_weights(frames["population"], frames["urban"], regions, FIRST_YEAR,
+                            last_year)
+    groups = grouping.membership(weights[["iso3", "year"]], economies, income_groups,
+                                 fixed_fiscal_year)
+    latest_income = grouping.income_by_fiscal_year(income_groups).sort_values(
+        "fiscal_year").groupby("iso3").tail(1)
+    covariates = pd.DataFrame({"iso3": weights["iso3"].unique()}).merge(
+        latest_income[["iso3", "income_group"]], on="iso3", how="left")
+    covariates["sdg_region"] = covariates["iso3"].map(regions)
+    params = Params(last_year=last_year, seed=seed, replicates=replicates)
+    result = estimate(Inputs(frames["preferred"], weights, covariates), params)
+    aggregates, derived = aggregate(result.estimates, result.replicates, weights, groups)
+    estimates = result.estimates.astype({"year": "int32", "horizon": "int32"})
+    return Derived({
+        "weights": weights.astype({"year": "int32"}),
+        "groups": groups.astype({"year": "int32"}),
+        "estimates": estimates,
+        "aggregates": aggregates,
+        "aggregates_derived": derived,
+        "headline": headline(aggregates, estimates, frames["preferred"]),
+        "backtest": backtest.report(result.pools),
+    })
