@@ -25,7 +25,8 @@ REASONS = {
     "plausible_year": "year {value} is outside the plausible range",
     "sex_code": "sex {value!r} is not one of total, female, male",
     "location_code": "location {value!r} is not one of total, urban, rural",
-    "status_code": "status {value!r} is not one of reported, publisher_estimate",
+    "status_code": "status {value!r} is not one of reported, publisher_estimate: the "
+                   "publisher's nature/status code is unknown",
     "unit_matches_indicator": "unit does not match the indicator's unit in the catalog",
     "value_in_unit_range": "value {value} is outside the range its unit allows",
     "year_not_in_future": "year is later than the current year for a series without projections",

@@ -90,6 +90,10 @@ def read_text(path: Path) -> str:
         raise SourceError(path, f"cannot be read ({exc.strerror})") from exc
     if not data.strip():
         raise SourceError(path, "is empty")
+    nul = data.find(b"\x00")  # no text file has NULs; UTF-16 has one in every ASCII char
+    if nul >= 0:
+        raise SourceError(path, f"is not valid UTF-8 text (NUL byte at offset {nul}: "
+                                "UTF-16 or binary data)")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -176,6 +180,12 @@ def require_columns(path: Path, frame: pd.DataFrame, columns: list[str]) -> None
 
 def read_excel_strings(path: Path, sheet: str | int = 0) -> pd.DataFrame:
     """A sheet as strings with no header, or a SourceError."""
+    try:
+        empty = Path(path).stat().st_size == 0
+    except OSError as exc:
+        raise SourceError(path, f"cannot be read ({exc.strerror})") from exc
+    if empty:
+        raise SourceError(path, "is empty")
     try:
         return pd.read_excel(path, sheet_name=sheet, header=None, dtype=str)
     except ValueError as exc:

@@ -9,8 +9,13 @@ import pandas as pd
 
 from schemas import classifications as cls
 from sources.base import (
-    Extract, SourceError, read_csv_strings, quarantine_rows, read_excel_strings,
-    ragged_quarantine, require_columns,
+    Extract,
+    SourceError,
+    quarantine_rows,
+    ragged_quarantine,
+    read_csv_strings,
+    read_excel_strings,
+    require_columns,
 )
 from sources.catalog import SourceEntry
 from sources.validate import apply_schema

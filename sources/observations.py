@@ -54,5 +54,5 @@ def _parse_years(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFr
     bad = long[~ok]
     quarantine = quarantine_rows(file, bad["row"], bad["year_column"], text[~ok], "year",
                                  [f"year {t!r} is not a whole number" for t in text[~ok]])
-    long = long[ok].assign(year=year[ok].astype("int64")).drop(columns="year_column")
-    return long, quarantine
+    # `year_column` stays: a year failing the schema is reported in its own column
+    return long[ok].assign(year=year[ok].astype("int64")), quarantine

@@ -12,6 +12,9 @@ from sources.base import Context, Extract, SourceError, read_csv_strings, requir
 from sources.catalog import SourceEntry
 from sources.observations import finish
 
+# OWID's own codes for countries that have no ISO 3166 code (the World Bank's codes for them).
+OWID_COUNTRY_CODES = {"OWID_KOS": "XKX"}
+
 
 def read_owid(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
@@ -28,7 +31,8 @@ def read_owid(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
                               "catalog") from None
     long = raw.melt(id_vars=["Entity", "Code", "Year", "_row"], value_vars=series,
                     var_name="column", value_name="value_text")
-    is_aggregate = (long["Code"].str.strip() == "") | long["Code"].str.startswith("OWID_")
+    long["Code"] = long["Code"].str.strip().replace(OWID_COUNTRY_CODES)
+    is_aggregate = (long["Code"] == "") | long["Code"].str.startswith("OWID_")
     long = long.assign(
         iso3=long["Code"].where(~is_aggregate, long["Entity"]),
         is_aggregate=is_aggregate,

@@ -33,8 +33,10 @@ def read_wpp(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     long["indicator"] = long["column"].map(lambda c: WPP_COLUMNS[c][0])
     long["sex"] = long["column"].map(lambda c: WPP_COLUMNS[c][1])
     numbers = pd.to_numeric(long["value_text"], errors="coerce")
-    # thousands → persons, keeping text that is not a number for the quarantine
-    long["value_text"] = long["value_text"].where(numbers.isna(), (numbers * 1000).astype(str))
+    # thousands → persons, keeping text that is not a number for the quarantine; rounded to
+    # drop float noise (64.623 * 1000 = 64623.00000000001), keeping up to 6 decimals of thousands
+    persons = (numbers * 1000).round(3)
+    long["value_text"] = long["value_text"].where(numbers.isna(), persons.astype(str))
     years = pd.to_numeric(long["year"], errors="coerce")
     long = long.assign(
         location="total", unit="persons", year_column="year",

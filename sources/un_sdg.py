@@ -56,15 +56,24 @@ def _mark_aggregates(long: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return long.assign(iso3=iso3, is_aggregate=is_aggregate).drop(columns="geo")
 
 
+def _ddf_keys(path: Path) -> list[str]:
+    """Key columns named in a DDF datapoints file name: ddf--datapoints--<series>--by--<keys>."""
+    _, _, keys = path.stem.partition("--by--")
+    return [k for k in keys.split("--") if k]
+
+
 def read_sdg_ddf(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     """One DDF datapoints file: key columns, then one value column named after the series."""
     raw, _ = read_csv_strings(path)
-    require_columns(path, raw, ["geo_area", "year"])
+    # The file name declares the key columns (…--by--geo_area--nature--sex--units--year.csv):
+    # without one of them, rows of different breakdowns would be read as one series.
+    require_columns(path, raw, list(dict.fromkeys(["geo_area", "year", *_ddf_keys(path)])))
     value_col = raw.columns[-2]  # last data column; `_row` follows it
     try:
         indicator = code_for(value_col.upper().replace("II99", "ii99"))
     except KeyError:
         raise SourceError(path, f"series {value_col!r} is not in the indicator catalog") from None
+    rows_read = len(raw) + len(raw.attrs["ragged"])  # every data row, before the filters
     if indicator == "IT_NET_BBND" and "type_of_speed" in raw:
         raw = raw[raw["type_of_speed"] == "anys"]  # the total over speed tiers
     if "age" in raw:
@@ -83,7 +92,7 @@ def read_sdg_ddf(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
         "indicator": indicator,
     })
     long = _mark_aggregates(long, ctx)
-    return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+    return finish(long, path, entry, ctx, rows_read, raw)
 
 
 def read_sdg_api(path: Path, entry: SourceEntry, ctx: Context) -> Extract:

@@ -99,21 +99,39 @@ def apply_schema(
     cases = cases[~row_wide | (cases["column"] == cases["check"].map(row_check_column))]
     cases = cases.drop_duplicates(["index", "check"])
     rows = frame.loc[cases["index"]]
-    checks = [str(c).split("(")[0] for c in cases["check"]]
+    names = _check_names(schema)
+    checks = [names.get((col, str(c)), str(c).split("(")[0])
+              for col, c in zip(cases["column"], cases["check"])]
     reason_texts = [
         reasons.get(check, f"fails check {check}").format(value=value)
         for check, value in zip(checks, cases["failure_case"])
     ]
     file_columns = rows["column"] if "column" in rows else pd.Series([None] * len(rows))
+    year_columns = rows.get("year_column", file_columns)
     columns = [
-        source_col if col in ("value", "year") and isinstance(source_col, str) else col
-        for col, source_col in zip(cases["column"], file_columns)
+        year_col if col == "year" and isinstance(year_col, str)
+        else source_col if col in ("value", "year") and isinstance(source_col, str) else col
+        for col, source_col, year_col in zip(cases["column"], file_columns, year_columns)
     ]
     quarantine = quarantine_rows(
         file, rows["row"], columns, cases["failure_case"], "", reason_texts
     )
     quarantine["check"] = ["schema:" + c for c in checks]
     return frame.drop(index=cases["index"].unique()), quarantine
+
+
+def _check_names(schema: pa.DataFrameSchema) -> dict[tuple[str, str], str]:
+    """(column, check as pandera reports it) -> the check's `name`.
+
+    pandera reports a built-in check by its description ("isin([...])"), not by the `name`
+    the schema gives it ("known_economy"), so map the description back to the name.
+    """
+    names = {}
+    for column_name, column in schema.columns.items():
+        for check in column.checks:
+            if check.name:
+                names[(column_name, str(check.error or check.name))] = check.name
+    return names
 
 
 def _duplicate_failures(long, file):

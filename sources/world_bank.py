@@ -34,6 +34,9 @@ def _constant(long: pd.DataFrame, indicator: str, status: str = "reported") -> p
                        status=status)
 
 
+BULK_ID_COLUMNS = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
+
+
 def read_wb_bulk(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     """World Bank API bulk CSV, with or without its four metadata lines."""
     raw, _ = read_csv_strings(path, header_starts_with="Country Name")
@@ -41,11 +44,15 @@ def read_wb_bulk(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     years = [c for c in raw.columns if YEAR_HEADER.match(c)]
     if not years:
         raise SourceError(path, "wrong layout: no year columns (1960, 1961, …)")
+    # Every column after the identifiers is a year: one whose header is no year ("20X5") is
+    # read too, so that its values are quarantined (check `year`) instead of silently lost.
+    value_columns = [c for c in raw.columns if c not in BULK_ID_COLUMNS and c != "_row"]
     release = _last_updated(path) or entry.release
-    long = raw.melt(id_vars=["Country Code", "Indicator Code", "_row"], value_vars=years,
+    long = raw.melt(id_vars=["Country Code", "Indicator Code", "_row"], value_vars=value_columns,
                     var_name="column", value_name="value_text")
+    long = long[long["value_text"].fillna("").str.strip() != ""]  # empty cells: no value
     long = long.rename(columns={"Country Code": "iso3", "_row": "row"})
-    long["year"] = long["column"].astype(int)
+    long = long.assign(year=long["column"], year_column=long["column"])
     codes = long["Indicator Code"].unique()
     parts = [_constant(long[long["Indicator Code"] == c], _canonical(c, path)) for c in codes]
     long = pd.concat(parts).drop(columns="Indicator Code").assign(release=release)
