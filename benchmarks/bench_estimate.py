@@ -16,9 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.pipeline import assemble, sha256  # noqa: E402
-from indicators.stage import aggregate_stage, estimate_stage  # noqa: E402
-from sources.read import read_all  # noqa: E402
+from flows.pipeline import assemble, sha256
+from indicators.stage import aggregate_stage, estimate_stage
+from sources.read import read_all
 
 
 def main() -> None:
