@@ -18,7 +18,8 @@ from indicators.spec import indicators
 DATABASE_NAME = "ict.duckdb"
 STORAGE_VERSION = "v1.0.0"
 REQUIRED_TABLES = ["observations", "economies", "income_groups", "indicators", "sources",
-                   "quarantine", "runs"]
+                   "quarantine", "runs", "weights", "groups", "estimates", "aggregates",
+                   "headline"]
 
 
 class PublishError(Exception):
@@ -106,7 +107,8 @@ def check_database(path: Path) -> None:
         missing = [t for t in REQUIRED_TABLES if t not in present]
         if missing:
             raise PublishError(f"{path.name}: table(s) missing: {', '.join(missing)}")
-        for table in ["observations", "economies", "indicators", "sources", "runs"]:
+        for table in ["observations", "economies", "indicators", "sources", "runs",
+                      "estimates", "aggregates", "headline"]:
             if con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0] == 0:
                 raise PublishError(f"{path.name}: table {table} is empty")
     finally:

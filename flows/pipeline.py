@@ -1,5 +1,7 @@
-"""The Prefect flow: acquire -> validate -> curate -> publish (estimate and aggregate slot in
-before publish). Tasks are thin wrappers around plain functions; the flow reads top to bottom.
+"""The Prefect flow: validate -> curate -> estimate -> aggregate -> publish.
+
+The CLI acquires the source directory before the flow starts. Tasks are thin wrappers around
+plain functions; the flow reads top to bottom.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from prefect import flow, task
 from prefect.states import Failed
 
 from flows.curate import DATABASE_NAME, Curated, indicators_table, publish
+from indicators.stage import aggregate_stage, estimate_stage
 from sources.read import FileResult, read_all, tables_of
 
 DEFAULT_SEED = 20251216
@@ -52,10 +55,21 @@ def file_errors(results: list[FileResult]) -> list[str]:
 
 @task(name="validate sources")
 def validate_sources(source_dir: Path) -> list[FileResult]:
-    results = read_all(source_dir)
+    return read_all(source_dir)
+
+
+def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
+    """Why the files read cannot make a publication (one line), or None. Checked in the flow,
+    not raised in a task, so that Prefect logs no traceback for an expected failure."""
     if not results:
-        raise RunError(f"{source_dir}: no source files found (expected world-bank/, un-sdg/, …)")
-    return results
+        return f"{source_dir}: no source files found (expected world-bank/, un-sdg/, …)"
+    errors = file_errors(results)
+    if errors:
+        return errors[0] + (f" (and {len(errors) - 1} more file(s))" if len(errors) > 1 else "")
+    if not any(len(r.extract.tables.get("observations", ())) for r in results):
+        return (f"{source_dir}: no country values in any file (only classification files, "
+                "or every value was rejected)")
+    return None
 
 
 def assemble(results: list[FileResult], source_dir: Path, run: dict,
@@ -117,32 +131,51 @@ def runs_table(run: dict, previous_db: Path | None) -> pd.DataFrame:
     return row
 
 
-@task(name="curate and publish")
-def curate_and_publish(results, source_dir: Path, out_dir: Path, run: dict) -> Path:
-    curated = assemble(results, source_dir, run, out_dir / DATABASE_NAME)
-    return publish(curated, out_dir)
+@task(name="curate")
+def curate(results, source_dir: Path, out_dir: Path, run: dict) -> Curated:
+    return assemble(results, source_dir, run, out_dir / DATABASE_NAME)
+
+
+@task(name="estimate")
+def estimate_missing(curated: Curated, year: int, seed: int, replicates: int,
+                     income_fiscal_year: int | None):
+    return estimate_stage(curated.tables, year, seed, replicates, income_fiscal_year)
+
+
+@task(name="aggregate")
+def aggregate_groups(estimated) -> dict:
+    return aggregate_stage(estimated)
+
+
+@task(name="publish")
+def publish_all(curated: Curated, derived: dict, out_dir: Path) -> Path:
+    return publish(Curated({**curated.tables, **derived}), out_dir)
 
 
 @flow(name="ictstats-pipeline", log_prints=True)
-def pipeline(source_dir: str, out_dir: str, year: int = 2025, seed: int = DEFAULT_SEED):
-    """Acquire → validate → curate → (estimate → aggregate) → publish."""
+def pipeline(source_dir: str, out_dir: str, year: int = 2025, seed: int = DEFAULT_SEED,
+             replicates: int = 200, income_fiscal_year: int | None = None):
+    """Validate → curate → estimate → aggregate → publish.
+
+    `income_fiscal_year` applies one World Bank income classification (e.g. 2025 for FY25)
+    to every year instead of the classification of each data year."""
     source_dir, out_dir = Path(source_dir).resolve(), Path(out_dir).resolve()
     run = {
         "run_id": str(uuid.uuid4()),
         "started_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "code_version": code_version(),
-        "parameters": {"source_dir": str(source_dir), "out_dir": str(out_dir), "year": year},
+        "parameters": {"source_dir": str(source_dir), "out_dir": str(out_dir), "year": year,
+                       "replicates": replicates, "income_fiscal_year": income_fiscal_year},
         "seed": seed,
     }
-    try:
-        results = validate_sources(source_dir)
-    except RunError as err:
-        return Failed(message=str(err))
-    errors = file_errors(results)
-    if errors:
-        return Failed(message=errors[0] + (f" (and {len(errors) - 1} more file(s))"
-                                           if len(errors) > 1 else ""))
+    results = validate_sources(source_dir)
+    problem = source_problem(results, source_dir)
+    if problem:
+        return Failed(message=problem)
     run["checksums"] = {str(r.path): sha256(r.path) for r in results}
-    published = curate_and_publish(results, source_dir, out_dir, run)
+    curated = curate(results, source_dir, out_dir, run)
+    estimated = estimate_missing(curated, year, seed, replicates, income_fiscal_year)
+    derived = aggregate_groups(estimated)
+    published = publish_all(curated, derived, out_dir)
     print(f"published {published}")
     return str(published)

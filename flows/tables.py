@@ -25,6 +25,26 @@ TABLE_COMMENTS = {
                   "that failed and a reason a person understands.",
     "runs": "Every publication: when, code version, parameters, random seed and the checksums "
             "of the sources it read.",
+    "weights": "Weight populations per economy and year (persons): total, by sex, aged 10+ by "
+               "sex, urban and rural; UN WPP 2019 where it has the economy, else World Bank "
+               "with the SDG region's sex and age structure; weight_source says which.",
+    "groups": "Group membership actually used, per scheme, group and year, with the "
+              "classification vintage (e.g. WB FY25 for income groups).",
+    "estimates": "One value per indicator x economy x year x sex x location used by the "
+                 "aggregates, with its 90% interval, status (reported, publisher_estimate, "
+                 "imputed) and the method that made it.",
+    "aggregates": "Population-weighted group means per indicator, sex, location and year, "
+                  "with the 90% interval, population coverage (share of the group's weight "
+                  "population in economies with reported data), economy counts and the "
+                  "classification used.",
+    "aggregates_derived": "Gender parity score (female / male), urban/rural ratio, and people "
+                          "with and without (e.g. online and offline), per group and year, "
+                          "with their unit and 90% interval.",
+    "headline": "The twelve figures of WSIS+20 outcome paragraphs 20-22: our value, interval "
+                "and coverage beside the quoted value, the difference and a note.",
+    "backtest": "Backtest of the estimation: error (percentage points) of nowcasts, "
+                "interpolation and whole-economy models on hidden known values, the error of "
+                "carrying the last value forward, and 90% interval coverage.",
     "itu_indicators": "ITU DataHub indicator metadata.",
     "itu_regions": "ITU DataHub region list (ITU regions, income groups and UN groupings).",
     "itu_country_regions": "ITU DataHub country list with the regions each country belongs to "
@@ -50,6 +70,20 @@ COLUMN_COMMENTS = {
     ("quarantine", "reason"): "why the value was rejected, for a person",
     ("sources", "sha256"): "SHA-256 of the file as read",
     ("runs", "source_checksums"): "JSON object: file -> SHA-256",
+    ("aggregates", "value"): "population-weighted mean, in the indicator's unit",
+    ("aggregates", "lower"): "lower bound of the 90% interval",
+    ("aggregates", "upper"): "upper bound of the 90% interval",
+    ("aggregates", "population_coverage"): "share (0-1) of the group's weight population in "
+                                           "economies with reported data that year",
+    ("aggregates", "observed_coverage"): "share (0-1) in economies with a reported value or a "
+                                         "publisher's estimate that year",
+    ("aggregates", "n_economies"): "economies in the group that year",
+    ("aggregates", "n_reported"): "of which with reported data",
+    ("aggregates", "classification"): "membership vintage used (income: WB FYnn)",
+    ("estimates", "status"): "reported, publisher_estimate or imputed (ours)",
+    ("estimates", "method"): "observed, interpolation, nowcast, backcast, model or breakdown",
+    ("estimates", "horizon"): "years to the nearest observation the value rests on",
+    ("headline", "difference"): "value - quoted_value, percentage points",
 }
 
 VIEWS = {

@@ -17,7 +17,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
-from indicators.estimate import Params, estimate_totals, expit
+from indicators.estimate import Params, estimate_totals, expit, fit_predict, model_design
 
 FOLDS = 5
 
@@ -65,18 +65,16 @@ def interpolation_trials(obs: pd.DataFrame, covariates, params: Params, predicto
 def model_trials(obs: pd.DataFrame, grid: pd.DataFrame, covariates, params: Params,
                  predictor=None):
     """Truth and model estimate for economies hidden whole, one fold at a time."""
-    economies = pd.Series(sorted(obs["iso3"].unique()))
-    fold = economies.map(lambda c: zlib.crc32(c.encode()) % FOLDS)
-    results = []
+    obs = obs.reset_index(drop=True)
+    x = model_design(obs, covariates, predictor)
+    y = obs["logit"].to_numpy()
+    fold = obs["iso3"].map(lambda c: zlib.crc32(c.encode()) % FOLDS).to_numpy()
+    estimate = np.full(len(obs), np.nan)
     for k in range(FOLDS):
-        hidden = set(economies[fold == k])
-        kept = obs[~obs["iso3"].isin(hidden)]
-        target = obs[obs["iso3"].isin(hidden)]
-        est = estimate_totals(kept, target[["iso3", "year"]], covariates, params, predictor)
-        results.append(target[["iso3", "year", "logit"]].merge(
-            est.rename(columns={"logit": "estimate"}), on=["iso3", "year"]))
-    out = pd.concat(results, ignore_index=True)
-    return out.assign(base=out["iso3"])
+        hidden = fold == k
+        estimate[hidden] = fit_predict(x[~hidden], y[~hidden], x[hidden])
+    return obs[["iso3", "year", "logit"]].assign(
+        estimate=estimate, method="model", horizon=0, base=obs["iso3"])
 
 
 def _run(parts, targets, covariates, params, predictor, obs):
@@ -166,7 +164,7 @@ def _cross_coverage(trials: pd.DataFrame, half: pd.Series, name: str) -> pd.Seri
             ref = residual[fit & (bucket == b)]
             if len(ref) < 15:
                 ref = residual[fit]
-            lo, hi = np.quantile(ref, [0.05, 0.95])
+            lo, hi = np.quantile(ref - ref.median(), [0.05, 0.95])
             sel = test & (bucket == b)
             inside[sel] = (residual[sel] >= lo) & (residual[sel] <= hi)
     return inside

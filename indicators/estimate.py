@@ -159,11 +159,23 @@ def _design(frame: pd.DataFrame, covariates: pd.DataFrame, years: bool = True) -
     return pd.concat(blocks, axis=1)
 
 
-def _fit_predict(train_x: pd.DataFrame, train_y: np.ndarray, x: pd.DataFrame) -> np.ndarray:
+def model_design(frame: pd.DataFrame, covariates: pd.DataFrame,
+                 predictor: pd.DataFrame | None, years: bool = True) -> pd.DataFrame:
+    """Design of the model for economies never observed: income group, SDG region and year
+    effects, plus the logit of the predicting indicator where one is given."""
+    x = _design(frame, covariates, years)
+    if predictor is not None:
+        p = predictor.set_index(["iso3", "year"])["logit"]
+        values = p.reindex(pd.MultiIndex.from_frame(frame[["iso3", "year"]])).to_numpy()
+        x["pred"] = np.nan_to_num(values, nan=np.nanmean(p.to_numpy()))
+    return x
+
+
+def fit_predict(train_x: pd.DataFrame, train_y: np.ndarray, x: pd.DataFrame) -> np.ndarray:
+    """Least squares with a tiny ridge (dummy sets are collinear: each sums to one)."""
     columns = sorted(set(train_x.columns) | set(x.columns))
     a = train_x.reindex(columns=columns, fill_value=0.0).to_numpy()
     b = x.reindex(columns=columns, fill_value=0.0).to_numpy()
-    # normal equations with a tiny ridge: dummy sets are collinear (each sums to one)
     coef = np.linalg.solve(a.T @ a + 1e-6 * np.eye(a.shape[1]), a.T @ train_y)
     return b @ coef
 
@@ -171,18 +183,8 @@ def _fit_predict(train_x: pd.DataFrame, train_y: np.ndarray, x: pd.DataFrame) ->
 def _model_prediction(obs: pd.DataFrame, grid: pd.DataFrame, covariates: pd.DataFrame,
                       predictor: pd.DataFrame | None) -> np.ndarray:
     """Regression of observed logits on year, income group, SDG region (and predictor)."""
-    train = obs.copy()
-    train_x, x = _design(train, covariates), _design(grid, covariates)
-    if predictor is not None:
-        p = predictor.set_index(["iso3", "year"])["logit"]
-        train_p = p.reindex(pd.MultiIndex.from_frame(train[["iso3", "year"]])).to_numpy()
-        keep = ~np.isnan(train_p)
-        grid_p = p.reindex(pd.MultiIndex.from_frame(grid[["iso3", "year"]])).to_numpy()
-        if keep.sum() > 20:
-            train_x = train_x[keep].assign(pred=train_p[keep])
-            x = x.assign(pred=np.nan_to_num(grid_p, nan=np.nanmean(train_p)))
-            return _fit_predict(train_x, train["logit"].to_numpy()[keep], x)
-    return _fit_predict(train_x, train["logit"].to_numpy(), x)
+    return fit_predict(model_design(obs, covariates, predictor), obs["logit"].to_numpy(),
+                       model_design(grid, covariates, predictor))
 
 
 # ---------------------------------------------------------------- breakdowns
@@ -202,28 +204,48 @@ def estimate_gaps(member_obs: pd.DataFrame, total: pd.DataFrame, grid: pd.DataFr
     if never.any():
         train_x = _design(obs, covariates, years=False)
         x = _design(gaps[never], covariates, years=False)
-        gaps.loc[never, "logit"] = _fit_predict(train_x, obs["gap"].to_numpy(), x)
+        gaps.loc[never, "logit"] = fit_predict(train_x, obs["gap"].to_numpy(), x)
     return gaps.rename(columns={"logit": "gap"})
 
 
 def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.ndarray,
-         iterations: int = 20) -> np.ndarray:
+         iterations: int = 60, tolerance: float = 1e-7) -> np.ndarray:
     """Shift the free members' logits (last axis: the two members) by one amount per row so
-    that the weighted mean of the members equals the total (Newton steps on that amount)."""
-    l1, l2 = logits[..., 0], logits[..., 1]
-    w1, w2 = weights[..., 0], weights[..., 1]
-    f1, f2 = free[..., 0].astype(float), free[..., 1].astype(float)
-    target = total_p * (w1 + w2)
-    s = np.zeros(np.broadcast(l1, f1).shape)
+    that the weighted mean of the members equals the total.
+
+    The weighted mean rises monotonically with the shift, so a Newton step is taken when it
+    stays inside the bracket known to hold the root, and the bracket is halved otherwise.
+    Rows stop once they meet the total; rows that cannot (an observed member leaves no room)
+    end at the bound of the bracket."""
+    shape = np.broadcast_shapes(logits.shape, weights.shape, free.shape,
+                                np.shape(total_p) + (2,))
+    l1, l2 = (np.broadcast_to(logits, shape)[..., k].ravel() for k in (0, 1))
+    w1, w2 = (np.broadcast_to(weights, shape)[..., k].ravel() for k in (0, 1))
+    f1, f2 = (np.broadcast_to(free, shape)[..., k].ravel().astype(float) for k in (0, 1))
+    target_p = np.broadcast_to(total_p, shape[:-1]).ravel()
+    w_total = w1 + w2
+    # start from the shift that would be exact if both members were equal
+    s = np.where(f1 + f2 > 0, logit(target_p) - (w1 * l1 + w2 * l2) / w_total, 0.0)
+    lo, hi = np.full(s.shape, -30.0), np.full(s.shape, 30.0)
+    active = np.flatnonzero(f1 + f2 > 0)
     for _ in range(iterations):
-        p1, p2 = expit(l1 + s * f1), expit(l2 + s * f2)
-        gap = w1 * p1 + w2 * p2 - target
-        slope = (w1 * f1 * p1 * (100 - p1) + w2 * f2 * p2 * (100 - p2)) / 100
-        step = np.divide(gap, slope, out=np.zeros_like(gap), where=slope > 1e-9)
-        s = np.clip(s - step, -15, 15)
-        if np.abs(step).max() < 1e-7:
+        if active.size == 0:
             break
-    return np.stack([expit(l1 + s * f1), expit(l2 + s * f2)], axis=-1)
+        a = active
+        p1, p2 = expit(l1[a] + s[a] * f1[a]), expit(l2[a] + s[a] * f2[a])
+        gap = (w1[a] * p1 + w2[a] * p2) / w_total[a] - target_p[a]
+        lo[a] = np.where(gap < 0, s[a], lo[a])
+        hi[a] = np.where(gap > 0, s[a], hi[a])
+        slope = (w1[a] * f1[a] * p1 * (100 - p1) + w2[a] * f2[a] * p2 * (100 - p2)) \
+            / (100 * w_total[a])
+        newton = s[a] - np.divide(gap, slope, out=np.full_like(gap, np.inf),
+                                  where=slope > 1e-12)
+        inside = (newton >= lo[a]) & (newton <= hi[a])
+        s[a] = np.where(inside, newton, (lo[a] + hi[a]) / 2)
+        keep = (np.abs(gap) > tolerance) & (hi[a] - lo[a] > 1e-9)
+        active = a[keep]
+    p1, p2 = expit(l1 + s * f1), expit(l2 + s * f2)
+    return np.stack([p1, p2], axis=-1).reshape(shape)
 
 
 # ---------------------------------------------------------------- whole estimation
@@ -364,6 +386,9 @@ def draw_errors(pool: dict, method: np.ndarray, horizon: np.ndarray, q: np.ndarr
 
 
 def _quantiles(residuals: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Quantiles of the residuals centred on their median: the interval describes the spread
+    of the backtest errors around the estimate, which stays the interval's centre."""
     ordered = np.sort(np.asarray(residuals, dtype=float))
+    ordered = ordered - np.median(ordered)
     grid = (np.arange(len(ordered)) + 0.5) / len(ordered)
     return np.interp(q, grid, ordered)

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from indicators import backtest, groups as grouping
+from indicators import backtest
+from indicators import groups as grouping
 from indicators.aggregate import aggregate
-from indicators.estimate import Inputs, Params, estimate
+from indicators.estimate import Inputs, Params, Result, estimate
 from indicators.headline import headline
 from indicators.spec import estimated
 from indicators.weights import build_weights
@@ -32,21 +33,29 @@ WHERE p.year <= ?
 
 
 @dataclass
-class Derived:
-    tables: dict[str, pd.DataFrame]
+class Estimated:
+    """What the estimate stage hands to the aggregate stage."""
+
+    weights: pd.DataFrame
+    groups: pd.DataFrame
+    preferred: pd.DataFrame
+    result: Result
 
 
 def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
     """Preferred observations, population and urban share from the curated tables."""
     from flows.tables import VIEWS
 
+    needed = {i.code for i in estimated()} | {"SP.URB.TOTL.IN.ZS", "SP.POP.TOTL",
+                                              "WPP.POP.TOTL", "WPP.POP.10UP", "WPP.POP.15UP"}
+    observations = tables["observations"]
     con = duckdb.connect()
     try:
-        con.register("observations", tables["observations"])
+        con.register("observations", observations[observations["indicator"].isin(needed)])
         con.execute(f"CREATE VIEW preferred_observations AS {VIEWS['preferred_observations']}")
         con.execute(f"CREATE VIEW population AS {VIEWS['population']}")
-        preferred = con.execute(ESTIMATION_INPUT_SQL, [last_year]).df()
-        population = con.execute("SELECT * FROM population").df()
+        preferred = con.execute(ESTIMATION_INPUT_SQL, [last_year]).df().astype({"year": "int64"})
+        population = con.execute("SELECT * FROM population").df().astype({"year": "int64"})
     finally:
         con.close()
     urban = preferred[preferred["indicator"] == "SP.URB.TOTL.IN.ZS"][["iso3", "year", "value"]]
@@ -55,8 +64,9 @@ def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
             "population": population, "urban": urban}
 
 
-def derive(tables: dict[str, pd.DataFrame], last_year: int, seed: int, replicates: int = 200,
-           fixed_fiscal_year: int | None = None) -> Derived:
+def estimate_stage(tables: dict[str, pd.DataFrame], last_year: int, seed: int,
+                   replicates: int = 200, fixed_fiscal_year: int | None = None) -> Estimated:
+    """Weights, group membership and estimates (with replicates) from the curated tables."""
     frames = estimation_frames(tables, last_year)
     economies, income_groups = tables["economies"], tables["income_groups"]
     regions = grouping.sdg_regions(economies)
@@ -71,14 +81,21 @@ def derive(tables: dict[str, pd.DataFrame], last_year: int, seed: int, replicate
     covariates["sdg_region"] = covariates["iso3"].map(regions)
     params = Params(last_year=last_year, seed=seed, replicates=replicates)
     result = estimate(Inputs(frames["preferred"], weights, covariates), params)
-    aggregates, derived = aggregate(result.estimates, result.replicates, weights, groups)
+    return Estimated(weights, groups, frames["preferred"], result)
+
+
+def aggregate_stage(estimated: Estimated) -> dict[str, pd.DataFrame]:
+    """The published tables of the estimate and aggregate stages."""
+    result = estimated.result
+    aggregates, derived = aggregate(result.estimates, result.replicates, estimated.weights,
+                                    estimated.groups)
     estimates = result.estimates.astype({"year": "int32", "horizon": "int32"})
-    return Derived({
-        "weights": weights.astype({"year": "int32"}),
-        "groups": groups.astype({"year": "int32"}),
+    return {
+        "weights": estimated.weights.astype({"year": "int32"}),
+        "groups": estimated.groups.astype({"year": "int32"}),
         "estimates": estimates,
         "aggregates": aggregates,
         "aggregates_derived": derived,
-        "headline": headline(aggregates, estimates, frames["preferred"]),
+        "headline": headline(aggregates, estimates, estimated.preferred),
         "backtest": backtest.report(result.pools),
-    })
+    }
