@@ -1,0 +1,172 @@
+"""Publishing is atomic: a killed or failed run leaves the previous file as it was, and the
+published file opens in DuckDB 1.x clients."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.curate import DATABASE_NAME, REQUIRED_TABLES, Curated, PublishError, publish
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGING_GLOB = f".{DATABASE_NAME}.*.tmp"
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def curated_from(db: Path) -> Curated:
+    """Every table of a published file, read back as DataFrames (no snapshot re-read)."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        names = [r[0] for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() ORDER BY table_name").fetchall()]
+        return Curated({n: con.execute(f'SELECT * FROM "{n}"').df() for n in names})
+
+
+def assert_readable(db: Path) -> dict[str, int]:
+    """The file opens read-only; every required table and both views can be read."""
+    with duckdb.connect(str(db), read_only=True) as con:
+        counts = {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+                  for t in REQUIRED_TABLES + ["preferred_observations", "population"]}
+    for table in ["observations", "economies", "indicators", "sources", "runs"]:
+        assert counts[table] > 0, f"{table} is empty"
+    return counts
+
+
+@pytest.fixture(scope="module")
+def curated(published) -> Curated:
+    return curated_from(published)
+
+
+@pytest.fixture
+def previous(curated, tmp_path) -> Path:
+    """A first publication, made in-process into a fresh directory."""
+    final = publish(curated, tmp_path / "out")
+    assert final == tmp_path / "out" / DATABASE_NAME
+    assert not list(final.parent.glob(f".{DATABASE_NAME}.*"))
+    return final
+
+
+def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, prefect_harness):
+    from prefect.settings import PREFECT_API_URL
+
+    out = previous.parent
+    before = digest(previous)
+    with duckdb.connect(str(previous), read_only=True) as con:
+        runs_before = con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()
+
+    # The run reports to the test harness's Prefect server rather than starting its own: the
+    # kill is about the publication, and this saves a server start-up.
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows.cli", "run", "--source-dir", str(snapshot),
+         "--out", str(out)],
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE)
+    staging: list[Path] = []
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and proc.poll() is None:
+            staging = list(out.glob(STAGING_GLOB))
+            if staging:
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.002)
+    finally:
+        if proc.poll() is None and not staging:
+            os.killpg(proc.pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=30)
+
+    assert staging, ("the run ended (or timed out) before its staging file appeared: "
+                     f"rc={proc.returncode}, stderr tail: {err.decode()[-500:]}")
+    assert staging[0].name == f".{DATABASE_NAME}.{proc.pid}.tmp"
+    assert proc.returncode == -signal.SIGKILL
+
+    # The previous publication is exactly as it was and fully readable.
+    assert digest(previous) == before
+    assert_readable(previous)
+    with duckdb.connect(str(previous), read_only=True) as con:
+        assert con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall() == \
+            runs_before
+
+    # A leftover staging file (the killed run's, and a stale one under this process's own
+    # name, with a WAL) does not disturb the next publication.
+    own = out / f".{DATABASE_NAME}.{os.getpid()}.tmp"
+    own.write_bytes(b"not a duckdb file")
+    own.with_name(own.name + ".wal").write_bytes(b"garbage wal")
+    final = publish(curated, out)
+    assert final == previous
+    assert digest(final) != before  # a new file was renamed into place
+    assert_readable(final)
+    assert not own.exists()
+    assert not own.with_name(own.name + ".wal").exists()
+
+
+@pytest.mark.parametrize("breakage, message", [
+    ("empty_observations", "observations is empty"),
+    ("no_runs_table", "missing: runs"),
+])
+def test_failed_check_leaves_previous_file(previous, curated, breakage, message):
+    before = digest(previous)
+    tables = dict(curated.tables)
+    if breakage == "empty_observations":
+        tables["observations"] = tables["observations"].iloc[0:0]
+    else:
+        del tables["runs"]
+
+    with pytest.raises(PublishError, match=message):
+        publish(Curated(tables), previous.parent)
+
+    assert digest(previous) == before
+    assert_readable(previous)
+    assert sorted(p.name for p in previous.parent.iterdir()) == [DATABASE_NAME]
+
+
+def duckdb_1x_cli() -> Path | None:
+    """The duckdb-cli 1.x binary of the dev dependencies, if installed."""
+    for candidate in (Path(sys.executable).parent / "duckdb", shutil.which("duckdb")):
+        if candidate and Path(candidate).is_file():
+            out = subprocess.run([str(candidate), "--version"], capture_output=True, text=True,
+                                 timeout=30, check=False)
+            if out.returncode == 0 and out.stdout.strip().startswith("v1."):
+                return Path(candidate)
+    return None
+
+
+def cli_json(cli: Path, db: Path, sql: str) -> list[dict]:
+    out = subprocess.run([str(cli), "-readonly", str(db), "-json", "-c", sql],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "Error" not in out.stderr, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_published_file_opens_in_duckdb_1x(published):
+    cli = duckdb_1x_cli()
+    if cli is None:
+        pytest.skip("the duckdb 1.x CLI (dev dependency duckdb-cli) is not installed")
+    assert duckdb.__version__.startswith("2."), "the pipeline itself writes with DuckDB 2"
+    with duckdb.connect(str(published), read_only=True) as con:
+        expected = con.execute("SELECT count(*) FROM observations").fetchone()[0]
+        preferred = con.execute("SELECT count(*) FROM preferred_observations").fetchone()[0]
+        comment = con.execute("SELECT comment FROM duckdb_tables() "
+                              "WHERE table_name = 'observations'").fetchone()[0]
+
+    rows = cli_json(cli, published, "SELECT count(*) AS n FROM observations")
+    assert rows == [{"n": expected}] and expected > 0
+    rows = cli_json(cli, published, "SELECT count(*) AS n FROM preferred_observations")
+    assert rows == [{"n": preferred}]
+    rows = cli_json(cli, published, "SELECT comment FROM duckdb_tables() "
+                    "WHERE table_name = 'observations'")
+    assert rows == [{"comment": comment}]
+    assert "Publisher aggregates are kept out" in rows[0]["comment"]
