@@ -41,7 +41,28 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where to publish (default: data/curated/)")
     run.add_argument("--year", type=int, default=2025, help="latest year to estimate "
                      "(default: 2025)")
+    run.add_argument("--seed", type=int, default=None, help="random seed of the intervals' "
+                     "bootstrap (default: the project's fixed seed)")
+    run.add_argument("--income-fy", type=int, default=None, metavar="YYYY",
+                     help="use one World Bank income classification (e.g. 2025 for FY25) for "
+                     "every year instead of each data year's")
+    run.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                     help="wait this long for another run publishing to --out (default: fail "
+                     "at once with a message)")
     run.set_defaults(handler=cmd_run)
+
+    reproduce = sub.add_parser(
+        "reproduce", help="rebuild a past publication from its recorded sources",
+        description="Rebuild the publication of a recorded run: its sources are restored from "
+        "data/raw/archive by the checksums in `runs`, and the run's parameters and seed are "
+        "used again. Prints whether every aggregate matches the recorded publication.")
+    reproduce.add_argument("run_id", help="run id (or a unique prefix) from the runs table")
+    reproduce.add_argument("--db", type=Path, default=DEFAULT_OUT / "ict.duckdb",
+                           help="publication that recorded the run (default: data/curated)")
+    reproduce.add_argument("--out", type=Path, required=True,
+                           help="where to publish the reproduction")
+    reproduce.add_argument("--raw-dir", type=Path, default=DEFAULT_RAW)
+    reproduce.set_defaults(handler=cmd_reproduce)
 
     validate = sub.add_parser("validate", help="validate the sources without publishing",
                               description="Read and validate every source file; print rows "
@@ -62,12 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve the scheduled deployments",
                            description="Serve the scheduled deployments, starting a loopback "
-                           "Prefect server when none is configured.")
+                           "Prefect server when none is configured. Deployments: "
+                           "monthly-refresh (2nd of each month, 06:00 Europe/Zurich) and "
+                           "annual-edition (15 November, 06:00 Europe/Zurich).")
+    serve.add_argument("--source-dir", type=Path, default=None,
+                       help="sources for the scheduled runs (default: official downloads)")
+    serve.add_argument("--out", type=Path, default=DEFAULT_OUT)
     serve.set_defaults(handler=cmd_serve)
     return parser
 
 
-def resolve_source_dir(arg: Path | None) -> Path:
+def resolve_source_dir(arg: Path | None) -> Path | None:
+    """The source directory to read, or None to let the flow download the official files.
+
+    Without network, and with nothing downloaded yet, say so now, in one line, rather than
+    after starting the orchestrator."""
     chosen = arg or (Path(os.environ["ICTSTATS_SOURCE_DIR"])
                      if os.environ.get("ICTSTATS_SOURCE_DIR") else None)
     if chosen is not None:
@@ -76,27 +106,60 @@ def resolve_source_dir(arg: Path | None) -> Path:
         return chosen
     from flows import acquire
 
-    assembled = acquire.resolve_raw_dir(DEFAULT_RAW)
-    if assembled is not None:
-        return assembled
+    if acquire.resolve_raw_dir(DEFAULT_RAW) is not None:
+        return None
     try:
-        specs = acquire.load_download_config()
-        acquire.check_network(specs[0].url)
-        return acquire.download_all(specs, DEFAULT_RAW)
+        acquire.check_network(acquire.load_download_config()[0].url)
     except acquire.AcquireError as err:
         raise CliError(str(err)) from None
+    return None
+
+
+def run_flow(**parameters) -> str:
+    """Run the pipeline flow; the published path, or a CliError with the flow's message."""
+    configure_prefect()
+    from flows.pipeline import pipeline
+
+    state = pipeline(**parameters, return_state=True)
+    if not state.is_completed():
+        raise CliError(state.message or "the run failed; the previous publication is unchanged")
+    return state.result()
 
 
 def cmd_run(args) -> int:
     source_dir = resolve_source_dir(args.source_dir)
-    configure_prefect()
-    from flows.pipeline import pipeline
+    parameters = {"source_dir": str(source_dir) if source_dir else None,
+                  "out_dir": str(args.out), "raw_dir": str(DEFAULT_RAW), "year": args.year,
+                  "income_fiscal_year": args.income_fy, "wait": args.wait}
+    if args.seed is not None:
+        parameters["seed"] = args.seed
+    print(f"published {run_flow(**parameters)}")
+    return 0
 
-    state = pipeline(source_dir=str(source_dir), out_dir=str(args.out), year=args.year,
-                     return_state=True)
-    if not state.is_completed():
-        raise CliError(state.message or "the run failed; the previous publication is unchanged")
-    print(f"published {state.result()}")
+
+def cmd_reproduce(args) -> int:
+    import tempfile
+
+    from flows.reproduce import ReproduceError, compare_publications, recorded_run
+
+    try:
+        run = recorded_run(args.db, args.run_id)
+    except ReproduceError as err:
+        raise CliError(str(err)) from None
+    from flows import lineage
+
+    with tempfile.TemporaryDirectory(prefix="ictstats-reproduce-") as sources:
+        try:
+            lineage.restore_sources(run["files"], args.raw_dir, Path(sources))
+        except FileNotFoundError as err:
+            raise CliError(str(err)) from None
+        published = run_flow(source_dir=sources, out_dir=str(args.out),
+                             raw_dir=str(args.raw_dir), **run["parameters"])
+    differences = compare_publications(args.db, Path(published), run["run_id"])
+    if differences:
+        raise CliError(f"reproduced run {run['run_id'][:8]} into {published}, but "
+                       f"{differences} aggregate value(s) differ from the recorded publication")
+    print(f"reproduced run {run['run_id'][:8]} into {published}: every aggregate matches")
     return 0
 
 
@@ -159,7 +222,8 @@ def cmd_serve(args) -> int:
     configure_prefect()
     from flows.deployments import serve
 
-    return serve()
+    return serve(str(args.source_dir.resolve()) if args.source_dir else None, str(args.out),
+                 str(DEFAULT_RAW))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,6 @@
-"""Build the curated DuckDB file beside the published one, check it, then rename it into place.
+"""Build the curated DuckDB file and check it (publishing is flows/release.py).
 
-The file is written in DuckDB's v1.0.0 storage format so that 1.x clients open it too. A run
-that fails or is killed before the final rename leaves the previous file untouched.
+The file is written in DuckDB's v1.0.0 storage format so that 1.x clients open it too.
 """
 from __future__ import annotations
 
@@ -115,28 +114,9 @@ def check_database(path: Path) -> None:
         con.close()
 
 
-def publish(curated: Curated, out_dir: Path) -> Path:
-    """Write aside, check, fsync, then atomically rename over `out_dir/ict.duckdb`."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / DATABASE_NAME
-    staging = out_dir / f".{DATABASE_NAME}.{os.getpid()}.tmp"
-    for leftover in (staging, staging.with_name(staging.name + ".wal")):
-        leftover.unlink(missing_ok=True)
-    try:
-        write_database(curated, staging)
-        check_database(staging)
-        with open(staging, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(staging, final)
-        _fsync_dir(out_dir)
-    finally:
-        staging.unlink(missing_ok=True)
-    return final
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def write_checked(curated: Curated, path: Path) -> None:
+    """Write the database to a new file, check it and flush it to disk."""
+    write_database(curated, path)
+    check_database(path)
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())

@@ -1,32 +1,34 @@
-"""The Prefect flow: validate -> curate -> estimate -> aggregate -> publish.
+"""The Prefect flow: acquire -> validate -> curate -> estimate -> aggregate -> publish.
 
-The CLI acquires the source directory before the flow starts. Tasks are thin wrappers around
-plain functions; the flow reads top to bottom.
+Tasks are thin wrappers around plain functions; the flow reads top to bottom. Validation and
+the estimate and aggregate stages are cached on the source checksums, the code fingerprint and
+the parameters: a rerun on unchanged sources reuses their results and publishes the same
+figures. One run at a time publishes to an output directory (flows/locking.py).
 """
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import subprocess
 import uuid
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 from prefect import flow, task
 from prefect.states import Failed
+from prefect.tasks import exponential_backoff
 
-from flows.curate import DATABASE_NAME, Curated, indicators_table, publish
+from flows import lineage
+from flows.curate import DATABASE_NAME, Curated, indicators_table
+from flows.locking import LockBusy, publication_lock
+from flows.release import clean_stale_staging, publish
+from indicators.revisions import previous_tables, revisions
 from indicators.stage import aggregate_stage, estimate_stage
+from sources.catalog import files_in
 from sources.read import FileResult, read_all, tables_of
 
 DEFAULT_SEED = 20251216
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-
-
-class RunError(Exception):
-    """An expected failure: one line for the user, no traceback."""
 
 
 def sha256(path: Path) -> str:
@@ -39,8 +41,8 @@ def sha256(path: Path) -> str:
 
 def code_version() -> str:
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], check=False, cwd=PROJECT_ROOT,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], check=False,
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
         if out.returncode == 0 and out.stdout.strip():
             return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
@@ -51,11 +53,6 @@ def code_version() -> str:
 
 def file_errors(results: list[FileResult]) -> list[str]:
     return [str(r.error) for r in results if r.error]
-
-
-@task(name="validate sources")
-def validate_sources(source_dir: Path) -> list[FileResult]:
-    return read_all(source_dir)
 
 
 def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
@@ -72,8 +69,7 @@ def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
     return None
 
 
-def assemble(results: list[FileResult], source_dir: Path, run: dict,
-             previous_db: Path | None) -> Curated:
+def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, str]) -> Curated:
     """All extracts → the tables of one publication."""
     extracts = [r.extract for r in results]
     release_dates = {r.entry.id: r.entry.release_date for r in results}
@@ -91,7 +87,7 @@ def assemble(results: list[FileResult], source_dir: Path, run: dict,
     sources = pd.DataFrame([{
         "source_id": r.entry.id, "file": str(r.path.relative_to(source_dir)),
         "publisher": r.entry.publisher, "licence": r.entry.licence, "release": r.entry.release,
-        "release_date": r.entry.release_date, "sha256": run["checksums"][str(r.path)],
+        "release_date": r.entry.release_date, "sha256": checksums[str(r.path.relative_to(source_dir))],
         "bytes": r.path.stat().st_size, "rows_read": r.extract.rows_read,
         "rows_accepted": r.extract.rows_accepted, "rows_quarantined": r.extract.rows_quarantined,
         "values_accepted": r.extract.values_accepted,
@@ -101,7 +97,6 @@ def assemble(results: list[FileResult], source_dir: Path, run: dict,
         "indicators": indicators_table(),
         "sources": sources,
         "quarantine": quarantine,
-        "runs": runs_table(run, previous_db),
     }
     for name in ["economies", "wb_economies", "income_groups", "publisher_groups",
                  "publisher_group_members", "publisher_aggregates", "itu_indicators",
@@ -112,70 +107,131 @@ def assemble(results: list[FileResult], source_dir: Path, run: dict,
     return Curated(tables)
 
 
-def runs_table(run: dict, previous_db: Path | None) -> pd.DataFrame:
-    """This run appended to the runs recorded in the previous publication."""
-    row = pd.DataFrame([{
-        "run_id": run["run_id"], "started_at": run["started_at"],
-        "finished_at": dt.datetime.now(dt.UTC).replace(tzinfo=None), "status": "published",
-        "code_version": run["code_version"], "parameters": json.dumps(run["parameters"]),
-        "seed": run["seed"], "source_dir": run["parameters"]["source_dir"],
-        "source_checksums": json.dumps({Path(k).name: v for k, v in run["checksums"].items()}),
-    }])
-    if previous_db and previous_db.exists():
-        try:
-            with duckdb.connect(str(previous_db), read_only=True) as con:
-                before = con.execute("SELECT * FROM runs").df()
-            return pd.concat([before, row], ignore_index=True)
-        except duckdb.Error:
-            pass  # an unreadable previous file does not block a new publication
-    return row
+def cache_key(context, parameters) -> str:
+    """Tasks are keyed on what determines their result, never on the frames passed in."""
+    return f"{context.task.name}-{parameters['key']}"
+
+
+@task(name="acquire sources", retries=2, retry_delay_seconds=exponential_backoff(10))
+def acquire(source_dir: str | None, raw_dir: Path) -> Path:
+    """The given directory, else the latest complete download, else download now."""
+    if source_dir is not None:
+        return Path(source_dir).resolve()
+    from flows import acquire as downloads
+
+    current = downloads.resolve_raw_dir(raw_dir)
+    if current is not None:
+        return current
+    return downloads.download_all(downloads.load_download_config(), raw_dir)
+
+
+@task(name="validate sources", cache_key_fn=cache_key, persist_result=True)
+def validate_sources(source_dir: Path, key: str) -> list[FileResult]:
+    return read_all(source_dir)
+
+
+@task(name="archive sources")
+def archive(checksums: dict[str, str], source_dir: Path, raw_dir: Path) -> None:
+    lineage.archive_sources(checksums, source_dir, raw_dir)
 
 
 @task(name="curate")
-def curate(results, source_dir: Path, out_dir: Path, run: dict) -> Curated:
-    return assemble(results, source_dir, run, out_dir / DATABASE_NAME)
+def curate(results, source_dir: Path, checksums: dict[str, str]) -> Curated:
+    return assemble(results, source_dir, checksums)
 
 
-@task(name="estimate")
+@task(name="estimate", cache_key_fn=cache_key, persist_result=True)
 def estimate_missing(curated: Curated, year: int, seed: int, replicates: int,
-                     income_fiscal_year: int | None):
+                     income_fiscal_year: int | None, key: str):
     return estimate_stage(curated.tables, year, seed, replicates, income_fiscal_year)
 
 
-@task(name="aggregate")
-def aggregate_groups(estimated) -> dict:
+@task(name="aggregate", cache_key_fn=cache_key, persist_result=True)
+def aggregate_groups(estimated, key: str) -> dict:
     return aggregate_stage(estimated)
 
 
+@task(name="compare with the previous publication")
+def compare(derived: dict, out_dir: Path, run_id: str) -> pd.DataFrame:
+    return revisions(previous_tables(out_dir / DATABASE_NAME), derived["aggregates"],
+                     derived["estimates"], derived["groups"], run_id)
+
+
 @task(name="publish")
-def publish_all(curated: Curated, derived: dict, out_dir: Path) -> Path:
-    return publish(Curated({**curated.tables, **derived}), out_dir)
+def publish_all(tables: dict, out_dir: Path, run: dict) -> Path:
+    runs = lineage.runs_table(out_dir, {**run, "status": "published",
+                                        "finished_at": lineage.now()})
+    return publish(Curated({**tables, "runs": runs}), out_dir, build_extras=report_builder())
+
+
+def report_builder():
+    """Charts, tables and the report page, built into the release beside the database."""
+    try:
+        from reporting.build import build_report
+    except ImportError:
+        return None
+    return lambda db, release_dir: build_report(db, release_dir)
+
+
+def source_checksums(source_dir: Path) -> dict[str, str]:
+    """relative path -> SHA-256 of every catalogued file under `source_dir`."""
+    return {str(path.relative_to(source_dir)): sha256(path)
+            for _, path in files_in(source_dir)}
+
+
+def fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
 @flow(name="ictstats-pipeline", log_prints=True)
-def pipeline(source_dir: str, out_dir: str, year: int = 2025, seed: int = DEFAULT_SEED,
-             replicates: int = 200, income_fiscal_year: int | None = None):
-    """Validate → curate → estimate → aggregate → publish.
+def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
+             raw_dir: str = "data/raw", year: int = 2025, seed: int = DEFAULT_SEED,
+             replicates: int = 200, income_fiscal_year: int | None = None, wait: float = 0):
+    """Acquire → validate → curate → estimate → aggregate → publish.
 
+    `source_dir`: the sources (default: the latest download under `raw_dir`, else download).
     `income_fiscal_year` applies one World Bank income classification (e.g. 2025 for FY25)
-    to every year instead of the classification of each data year."""
-    source_dir, out_dir = Path(source_dir).resolve(), Path(out_dir).resolve()
-    run = {
-        "run_id": str(uuid.uuid4()),
-        "started_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        "code_version": code_version(),
-        "parameters": {"source_dir": str(source_dir), "out_dir": str(out_dir), "year": year,
-                       "replicates": replicates, "income_fiscal_year": income_fiscal_year},
-        "seed": seed,
-    }
-    results = validate_sources(source_dir)
-    problem = source_problem(results, source_dir)
-    if problem:
-        return Failed(message=problem)
-    run["checksums"] = {str(r.path): sha256(r.path) for r in results}
-    curated = curate(results, source_dir, out_dir, run)
-    estimated = estimate_missing(curated, year, seed, replicates, income_fiscal_year)
-    derived = aggregate_groups(estimated)
-    published = publish_all(curated, derived, out_dir)
+    to every year instead of the classification of each data year. `wait`: seconds to wait
+    for another run publishing to `out_dir`."""
+    out, raw = Path(out_dir).resolve(), Path(raw_dir).resolve()
+    run = {"run_id": str(uuid.uuid4()), "started_at": lineage.now(), "status": "running",
+           "code_version": code_version(), "code_fingerprint": lineage.code_fingerprint(),
+           "seed": seed, "message": None,
+           "parameters": json.dumps({"source_dir": source_dir, "out_dir": str(out),
+                                     "year": year, "replicates": replicates,
+                                     "income_fiscal_year": income_fiscal_year})}
+    try:
+        with publication_lock(out, wait, run["run_id"]):
+            clean_stale_staging(out)
+            published = _run(run, source_dir, out, raw, year, seed, replicates,
+                             income_fiscal_year)
+    except LockBusy as busy:
+        return Failed(message=str(busy))
+    if isinstance(published, str) and not published.startswith("/"):
+        lineage.journal(out, {**run, "status": "failed", "message": published,
+                              "finished_at": lineage.now()})
+        return Failed(message=published)
     print(f"published {published}")
+    return str(published)
+
+
+def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
+    """The flow's body under the lock: the published path, or a one-line problem."""
+    sources = acquire(source_dir, raw)
+    checksums = source_checksums(sources)
+    run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
+    inputs = fingerprint(checksums, lineage.code_fingerprint())
+    results = validate_sources(sources, key=inputs)
+    problem = source_problem(results, sources)
+    if problem:
+        return problem
+    archive(checksums, sources, raw)
+    curated = curate(results, sources, checksums)
+    stage_key = fingerprint(inputs, year, seed, replicates, income_fiscal_year)
+    estimated = estimate_missing(curated, year, seed, replicates, income_fiscal_year,
+                                 key=stage_key)
+    derived = aggregate_groups(estimated, key=stage_key)
+    changes = compare(derived, out, run["run_id"])
+    published = publish_all({**curated.tables, **derived, "revisions": changes}, out, run)
+    lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)

@@ -48,6 +48,8 @@ def published(snapshot, prefect_harness, tmp_path_factory) -> Path:
     from flows.pipeline import pipeline
 
     out = tmp_path_factory.mktemp("published")
-    state = pipeline(source_dir=str(snapshot), out_dir=str(out), return_state=True)
+    raw = tmp_path_factory.mktemp("raw")
+    state = pipeline(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(raw),
+                     return_state=True)
     assert state.is_completed(), state.message
     return out / "ict.duckdb"

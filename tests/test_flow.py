@@ -137,13 +137,15 @@ def test_runs_records_the_run(con, snapshot):
     run = runs.iloc[0]
     assert run["status"] == "published"
     parameters = json.loads(run["parameters"])
-    assert parameters["source_dir"] == str(snapshot.resolve())
+    assert Path(parameters["source_dir"]).resolve() == snapshot.resolve()
+    assert {"year", "replicates", "income_fiscal_year"} <= set(parameters)
     assert run["source_dir"] == str(snapshot.resolve())
     assert run["seed"] == DEFAULT_SEED
     assert run["finished_at"] >= run["started_at"]
+    assert len(run["code_fingerprint"]) == 16
     checksums = json.loads(run["source_checksums"])
     sources = dict(rows(con, "SELECT file, sha256 FROM sources"))
-    assert checksums == {Path(f).name: s for f, s in sources.items()}
+    assert checksums == sources
 
 
 def test_preferred_observations_one_per_key_latest_release(con):
@@ -171,12 +173,12 @@ def test_second_publication_appends_to_runs(published, snapshot, prefect_harness
     from flows.pipeline import pipeline
 
     out = tmp_path / "out"
-    out.mkdir()
-    shutil.copy2(published, out / DATABASE_NAME)
+    shutil.copytree(published.parent, out, symlinks=True)  # the release, links and journal
     with duckdb.connect(str(published), read_only=True) as con:
         first = con.execute("SELECT run_id, started_at FROM runs").fetchall()
 
-    state = pipeline(source_dir=str(snapshot), out_dir=str(out), return_state=True)
+    state = pipeline(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(tmp_path / "raw"),
+                     return_state=True)
     assert state.is_completed(), state.message
     assert Path(state.result()) == out / DATABASE_NAME
 
@@ -187,4 +189,4 @@ def test_second_publication_appends_to_runs(published, snapshot, prefect_harness
     assert runs[0][:2] == first[0]
     assert runs[1][0] != runs[0][0]
     assert [r[2] for r in runs] == ["published", "published"]
-    assert not list(out.glob(f".{DATABASE_NAME}.*"))
+    assert not list(out.glob("releases/.*.tmp"))

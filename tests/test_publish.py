@@ -15,10 +15,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.curate import DATABASE_NAME, REQUIRED_TABLES, Curated, PublishError, publish
+from flows.curate import DATABASE_NAME, REQUIRED_TABLES, Curated, PublishError
+from flows.release import clean_stale_staging, publish
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGING_GLOB = f".{DATABASE_NAME}.*.tmp"
+STAGING_GLOB = "releases/.*.tmp"
 
 
 def digest(path: Path) -> str:
@@ -53,7 +54,7 @@ def previous(curated, tmp_path) -> Path:
     """A first publication, made in-process into a fresh directory."""
     final = publish(curated, tmp_path / "out")
     assert final == tmp_path / "out" / DATABASE_NAME
-    assert not list(final.parent.glob(f".{DATABASE_NAME}.*"))
+    assert not list(final.parent.glob(STAGING_GLOB))
     return final
 
 
@@ -89,7 +90,7 @@ def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, p
 
     assert staging, ("the run ended (or timed out) before its staging file appeared: "
                      f"rc={proc.returncode}, stderr tail: {err.decode()[-500:]}")
-    assert staging[0].name == f".{DATABASE_NAME}.{proc.pid}.tmp"
+    assert staging[0].name.endswith(f"-{proc.pid}.tmp")
     assert proc.returncode == -signal.SIGKILL
 
     # The previous publication is exactly as it was and fully readable.
@@ -99,17 +100,18 @@ def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, p
         assert con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall() == \
             runs_before
 
-    # A leftover staging file (the killed run's, and a stale one under this process's own
-    # name, with a WAL) does not disturb the next publication.
-    own = out / f".{DATABASE_NAME}.{os.getpid()}.tmp"
-    own.write_bytes(b"not a duckdb file")
-    own.with_name(own.name + ".wal").write_bytes(b"garbage wal")
+    # Leftover staging (the killed run's, and a stale one with garbage) does not disturb the
+    # next publication, and the next run (holding the lock) clears it.
+    stale = out / "releases" / ".19700101T000000Z-1.tmp"
+    stale.mkdir()
+    (stale / DATABASE_NAME).write_bytes(b"not a duckdb file")
     final = publish(curated, out)
     assert final == previous
-    assert digest(final) != before  # a new file was renamed into place
+    assert digest(final) != before  # a new release was published
     assert_readable(final)
-    assert not own.exists()
-    assert not own.with_name(own.name + ".wal").exists()
+    removed = clean_stale_staging(out)
+    assert stale in removed and staging[0] in removed
+    assert not list(out.glob(STAGING_GLOB))
 
 
 @pytest.mark.parametrize("breakage, message", [
@@ -129,7 +131,9 @@ def test_failed_check_leaves_previous_file(previous, curated, breakage, message)
 
     assert digest(previous) == before
     assert_readable(previous)
-    assert sorted(p.name for p in previous.parent.iterdir()) == [DATABASE_NAME]
+    out = previous.parent
+    assert sorted(p.name for p in out.iterdir()) == ["current", DATABASE_NAME, "releases"]
+    assert len(list((out / "releases").iterdir())) == 1  # no staging or half release left
 
 
 def duckdb_1x_cli() -> Path | None:
