@@ -33,15 +33,15 @@ def _pseudo_covariates(covariates: pd.DataFrame, ids: pd.Series) -> pd.DataFrame
 
 
 def nowcast_trials(obs: pd.DataFrame, covariates, params: Params, predictor=None):
-    """Truth and estimate of each economy's last observation after dropping h years."""
-    obs = obs.sort_values(["iso3", "year"])
-    last = obs.groupby("iso3").tail(1)
+    """Truth and estimate of each economy's last observation after dropping its last h
+    observations (h = 1 … max_horizon); the horizon is counted in years from the last kept."""
+    obs = obs.sort_values(["iso3", "year"]).reset_index(drop=True)
+    from_end = obs.groupby("iso3").cumcount(ascending=False)
+    last = obs[from_end == 0]
     parts, targets = [], []
     for h in range(1, params.max_horizon + 1):
-        cut = obs.merge(last[["iso3", "year"]].rename(columns={"year": "last"}), on="iso3")
-        kept = cut[cut["year"] <= cut["last"] - h]
-        enough = kept.groupby("iso3")["year"].transform("size") >= 2
-        kept = kept[enough]
+        kept = obs[from_end >= h]
+        kept = kept[kept.groupby("iso3")["year"].transform("size") >= 2]
         parts.append(_pseudo(kept[["iso3", "year", "logit"]], h))
         tgt = last[last["iso3"].isin(set(kept["iso3"]))]
         targets.append(_pseudo(tgt[["iso3", "year", "logit"]], h))

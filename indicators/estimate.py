@@ -67,8 +67,10 @@ def expit(x):
 
 # ---------------------------------------------------------------- totals
 def estimate_totals(obs: pd.DataFrame, grid: pd.DataFrame, covariates: pd.DataFrame,
-                    params: Params, predictor: pd.DataFrame | None = None) -> pd.DataFrame:
+                    params: Params, predictor: pd.DataFrame | None = None,
+                    trend: bool = True) -> pd.DataFrame:
     """obs: iso3, year, logit. grid: iso3, year to fill. Returns grid + logit, method, horizon.
+    With `trend=False` values are held constant beyond the first and last observations.
 
     `iso3` may be any economy key (the backtest passes pseudo-economies).
     """
@@ -87,7 +89,7 @@ def estimate_totals(obs: pd.DataFrame, grid: pd.DataFrame, covariates: pd.DataFr
     after = ~observed & ~np.isnan(y0) & np.isnan(y1)
     before = ~observed & np.isnan(y0) & ~np.isnan(y1)
     never = np.isnan(y0) & np.isnan(y1)
-    if (after | before).any():
+    if trend and (after | before).any():
         g = g.merge(_trend_slopes(obs, covariates, params), on="iso3", how="left")
     else:
         g["slope_end"] = g["slope_start"] = 0.0
@@ -198,8 +200,7 @@ def estimate_gaps(member_obs: pd.DataFrame, total: pd.DataFrame, grid: pd.DataFr
     obs = member_obs.assign(gap=member_obs["logit"].to_numpy()
                             - t.reindex(pd.MultiIndex.from_frame(member_obs[["iso3", "year"]]))
                             .to_numpy()).dropna(subset=["gap"])
-    flat = Params(**{**params.__dict__, "shrink_years": 1e9})  # no trend: gaps carry as they are
-    gaps = estimate_totals(obs.assign(logit=obs["gap"]), grid, covariates, flat)
+    gaps = estimate_totals(obs.assign(logit=obs["gap"]), grid, covariates, params, trend=False)
     never = gaps["method"] == "model"
     if never.any():
         train_x = _design(obs, covariates, years=False)

@@ -64,8 +64,8 @@ def build_weights(population: pd.DataFrame, urban_share: pd.DataFrame, sdg_regio
     wpp = wpp[(wpp["year"] >= first_year) & (wpp["year"] <= last_year)]
     wpp["weight_source"] = "UN WPP 2019"
     wb = _wide(population, "World Bank")[["iso3", "year", "population"]]
-    wb = wb[wb["year"] >= first_year]
     wb = _extend(wb, ["population"], last_year)
+    wb = wb[wb["year"] >= first_year]
     wb_only = wb[~wb["iso3"].isin(set(wpp["iso3"]))].copy()
     wb_only["weight_source"] = np.where(wb_only["extended"], "World Bank, extended by growth",
                                         "World Bank")
