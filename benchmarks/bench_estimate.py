@@ -16,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flows.pipeline import assemble, sha256
+from flows.pipeline import assemble, source_checksums
 from indicators.stage import aggregate_stage, estimate_stage
 from sources.read import read_all
 
@@ -30,10 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     results = read_all(args.source_dir)
-    run = {"run_id": "bench", "started_at": None, "code_version": "bench", "seed": 1,
-           "parameters": {"source_dir": str(args.source_dir)},
-           "checksums": {str(r.path): sha256(r.path) for r in results}}
-    tables = assemble(results, args.source_dir, run, None).tables
+    tables = assemble(results, args.source_dir, source_checksums(args.source_dir)).tables
     timings = []
     for _ in range(args.repeat):
         start = time.perf_counter()

@@ -77,13 +77,13 @@ def replicate_aggregates(estimates: pd.DataFrame, replicates: dict, weights: pd.
         weight = MEMBER_WEIGHT[(indicators()[code].weight, sex, location)]
         w = w_index[weight].reindex(pd.MultiIndex.from_frame(rows[["iso3", "year"]])).to_numpy()
         pairs = rows[["iso3", "year"]].reset_index().merge(groups, on=["iso3", "year"])
-        pairs = pairs.sort_values(key_cols, kind="stable")
-        group_id, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs[key_cols]))
+        pairs = pairs.sort_values(key_cols, kind="stable").reset_index(drop=True)
+        group_id = pairs.groupby(key_cols, sort=False).ngroup().to_numpy()
         starts = np.flatnonzero(np.r_[True, group_id[1:] != group_id[:-1]])
         idx = pairs["index"].to_numpy()
         num = np.add.reduceat(reps[:, idx] * w[idx], starts, axis=1)
         den = np.add.reduceat(w[idx], starts)
-        frame = pd.DataFrame(list(uniques), columns=key_cols)
+        frame = pairs.loc[starts, key_cols].reset_index(drop=True)
         out[key] = (frame, num / den, den)
     return out
 
