@@ -7,7 +7,8 @@ TABLE_COMMENTS = {
     "preferred_observations": "One value per indicator x economy x year x sex x location: the "
                               "most recent release wins (release_date), ties broken by source.",
     "population": "Population counts (persons) by economy, year, sex and age band, from the "
-                  "World Bank (total) and UN World Population Prospects (by sex, 10+, 15+).",
+                  "World Bank (total) and UN World Population Prospects (by sex, 10+, 15+); "
+                  "the most recent release of each where several are read.",
     "economies": "ISO 3166 economies with their UN M49 code, M49 region, sub-region and "
                  "intermediate region, and LDC / LLDC / SIDS flags.",
     "wb_economies": "Economies as the World Bank lists them (with their WB region).",
@@ -100,7 +101,7 @@ VIEWS = {
                value AS persons, status,
                CASE WHEN indicator = 'SP.POP.TOTL' THEN 'World Bank' ELSE 'UN WPP' END AS publisher,
                source, release
-        FROM observations
+        FROM preferred_observations
         WHERE indicator IN ('SP.POP.TOTL', 'WPP.POP.TOTL', 'WPP.POP.10UP', 'WPP.POP.15UP')
     """,
 }

@@ -62,7 +62,10 @@ def build_weights(population: pd.DataFrame, urban_share: pd.DataFrame, sdg_regio
     """
     wpp = _wide(population, "UN WPP")
     wpp = wpp[(wpp["year"] >= first_year) & (wpp["year"] <= last_year)]
-    wpp["weight_source"] = "UN WPP 2019"
+    releases = population[population["publisher"] == "UN WPP"].groupby(["iso3", "year"])[
+        "release"].first()
+    wpp["weight_source"] = "UN " + releases.reindex(
+        pd.MultiIndex.from_frame(wpp[["iso3", "year"]])).fillna("WPP").to_numpy()
     wb = _wide(population, "World Bank")[["iso3", "year", "population"]]
     wb = _extend(wb, ["population"], last_year)
     wb = wb[wb["year"] >= first_year]

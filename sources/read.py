@@ -28,6 +28,7 @@ ADAPTERS = {
     "itu_datahub": itu.read_itu_datahub,
     "owid": owid.read_owid,
     "wpp": population.read_wpp,
+    "wpp_single_age": population.read_wpp_single_age,
 }
 # UN M49 codes of the SDG groupings that are not geographic regions of the M49 standard.
 SDG_GROUP_CODES = {1, 62, 53, 199, 202, 419, 432, 513, 514, 515, 543, 722, 747, 753}
