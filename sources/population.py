@@ -6,7 +6,12 @@ from pathlib import Path
 import pandas as pd
 
 from sources.base import (
-    Context, Extract, SourceError, quarantine_rows, read_csv_strings, require_columns,
+    Context,
+    Extract,
+    SourceError,
+    quarantine_rows,
+    read_csv_strings,
+    require_columns,
 )
 from sources.catalog import SourceEntry
 from sources.observations import finish

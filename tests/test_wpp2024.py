@@ -40,8 +40,8 @@ def read_wpp(directory):
 
 
 def test_single_age_sums_by_band_and_sex(source_dir):
-    rows = [row("AFG", 2024, age, 1.0, 2.0) for age in range(0, 20)]
-    rows += [row("", 2024, age, 100.0, 100.0, "Region") for age in range(0, 20)]  # a region
+    rows = [row("AFG", 2024, age, 1.0, 2.0) for age in range(20)]
+    rows += [row("", 2024, age, 100.0, 100.0, "Region") for age in range(20)]  # a region
     write_gz(source_dir / "un-wpp/WPP2024_Population1JanuaryBySingleAgeSex_Medium_2024-2100.csv.gz",
              rows)
     result = read_wpp(source_dir)
@@ -58,7 +58,7 @@ def test_single_age_sums_by_band_and_sex(source_dir):
 
 
 def test_text_in_a_population_cell_is_quarantined(source_dir):
-    rows = [row("AFG", 2020, age, 1.0, 2.0) for age in range(0, 3)]
+    rows = [row("AFG", 2020, age, 1.0, 2.0) for age in range(3)]
     rows.append(row("AFG", 2020, 3, 1.0, 2.0).replace(",3.0", ",n/a"))
     write_gz(source_dir / "un-wpp/WPP2024_Population1JanuaryBySingleAgeSex_Medium_1950-2023.csv.gz",
              rows)
