@@ -41,12 +41,14 @@ def deployments(source_dir: str | None = None, out_dir: str = "data/curated",
     return made
 
 
-def start_loopback_server(port: int = SERVER_PORT, timeout: float = 120) -> subprocess.Popen:
-    """`prefect server start` on 127.0.0.1, returned once its API answers."""
+def start_loopback_server(port: int = SERVER_PORT, timeout: float = 120,
+                          env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`prefect server start` on 127.0.0.1, returned once its API answers. `env`: the
+    server's environment (default: this process's), e.g. with its own PREFECT_HOME."""
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1",
          "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        start_new_session=True, env=env)
     url = f"http://127.0.0.1:{port}/api/health"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

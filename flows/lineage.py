@@ -62,6 +62,9 @@ def runs_table(out_dir: Path, current: dict) -> pd.DataFrame:
     records.append(current)
     frame = pd.DataFrame(records)
     frame = frame.groupby("run_id", sort=False).agg("last").reset_index()
+    # a run whose last record is its start never finished: it was killed or crashed
+    ended = frame["status"].eq("running") & frame["run_id"].ne(current["run_id"])
+    frame.loc[ended, "status"] = "interrupted"
     for column in ("started_at", "finished_at"):
         frame[column] = pd.to_datetime(frame[column])
     return frame[["run_id", "started_at", "finished_at", "status", "message", "code_version",

@@ -203,6 +203,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
     try:
         with publication_lock(out, wait, run["run_id"]):
             clean_stale_staging(out)
+            lineage.journal(out, run)
             published = _run(run, source_dir, out, raw, year, seed, replicates,
                              income_fiscal_year)
     except LockBusy as busy:
@@ -221,7 +222,9 @@ def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
     checksums = source_checksums(sources)
     run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
     inputs = fingerprint(checksums, lineage.code_fingerprint())
-    results = validate_sources(sources, key=inputs)
+    # Validation results hold the paths of the files read: keyed on the directory too, so that
+    # the same files elsewhere (a reproduction, a new download) are not read from old paths.
+    results = validate_sources(sources, key=fingerprint(inputs, str(sources)))
     problem = source_problem(results, sources)
     if problem:
         return problem

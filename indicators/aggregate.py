@@ -54,6 +54,7 @@ def point_aggregates(estimates: pd.DataFrame, weights: pd.DataFrame,
     weights_long = weights.melt(id_vars=["iso3", "year"], value_vars=sorted(
         set(MEMBER_WEIGHT.values())), var_name="weight", value_name="persons")
     con = duckdb.connect()
+    con.execute("SET threads TO 1")  # sums in a fixed order: reruns are bit-identical
     try:
         con.register("estimates", estimates)
         con.register("series_weight", series_weights(estimates))

@@ -29,6 +29,7 @@ SELECT p.indicator, p.iso3, p.year, p.sex, p.location, p.value, p.source,
 FROM preferred_observations p
 LEFT JOIN sdg USING (indicator, iso3, year, sex, location)
 WHERE p.year <= ?
+ORDER BY p.indicator, p.iso3, p.year, p.sex, p.location
 """
 
 
@@ -50,12 +51,14 @@ def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
                                               "WPP.POP.TOTL", "WPP.POP.10UP", "WPP.POP.15UP"}
     observations = tables["observations"]
     con = duckdb.connect()
+    con.execute("SET threads TO 1")  # a fixed row order: reruns give bit-identical figures
     try:
         con.register("observations", observations[observations["indicator"].isin(needed)])
         con.execute(f"CREATE VIEW preferred_observations AS {VIEWS['preferred_observations']}")
         con.execute(f"CREATE VIEW population AS {VIEWS['population']}")
         preferred = con.execute(ESTIMATION_INPUT_SQL, [last_year]).df().astype({"year": "int64"})
-        population = con.execute("SELECT * FROM population").df().astype({"year": "int64"})
+        population = con.execute("SELECT * FROM population ORDER BY ALL").df().astype(
+            {"year": "int64"})
     finally:
         con.close()
     urban = preferred[preferred["indicator"] == "SP.URB.TOTL.IN.ZS"][["iso3", "year", "value"]]
