@@ -164,6 +164,16 @@ def publish_all(tables: dict, out_dir: Path, run: dict) -> Path:
     return publish(Curated({**tables, "runs": runs}), out_dir, build_extras=report_builder())
 
 
+@task(name="publish artifacts")
+def artifacts(out_dir: Path) -> None:
+    """The headline table and a page linking the charts, in the Prefect UI."""
+    try:
+        from reporting.build import publish_artifacts
+    except ImportError:
+        return
+    publish_artifacts(out_dir / DATABASE_NAME, out_dir)
+
+
 def report_builder():
     """Charts, tables and the report page, built into the release beside the database."""
     try:
@@ -236,5 +246,6 @@ def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
     derived = aggregate_groups(estimated, key=stage_key)
     changes = compare(derived, out, run["run_id"])
     published = publish_all({**curated.tables, **derived, "revisions": changes}, out, run)
+    artifacts(out)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)

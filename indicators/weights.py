@@ -62,8 +62,9 @@ def build_weights(population: pd.DataFrame, urban_share: pd.DataFrame, sdg_regio
     """
     wpp = _wide(population, "UN WPP")
     wpp = wpp[(wpp["year"] >= first_year) & (wpp["year"] <= last_year)]
-    releases = population[population["publisher"] == "UN WPP"].groupby(["iso3", "year"])[
-        "release"].first()
+    wpp_rows = population[population["publisher"] == "UN WPP"]
+    releases = (wpp_rows.groupby(["iso3", "year"])["release"].first() if "release" in wpp_rows
+                else pd.Series(dtype="str"))
     wpp["weight_source"] = "UN " + releases.reindex(
         pd.MultiIndex.from_frame(wpp[["iso3", "year"]])).fillna("WPP").to_numpy()
     wb = _wide(population, "World Bank")[["iso3", "year", "population"]]

@@ -1,0 +1,339 @@
+"""The report's tables, as CSV (for reuse) and XLSX (for report authors: number formats,
+frozen header, column widths and a Notes sheet with sources, licences and method)."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from reporting import style
+from reporting.attribution import all_publishers
+from reporting.data import ReportData
+
+PERCENT, RATIO, PERSONS, SHARE, INTEGER = "0.0", "0.00", "#,##0", "0%", "0"
+HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
+HEADER_FONT = Font(bold=True)
+GROUP_ORDER = ["WLD", *style.INCOME_ORDER, "LDC", "LLDC", "SIDS", *style.SDG_REGIONS]
+
+HEADLINE_COLUMNS = ["paragraph", "figure", "indicator", "sex", "location", "group_code",
+                    "group_name", "year", "value", "lower", "upper", "unit",
+                    "population_coverage", "classification", "quoted_value", "quoted_relation",
+                    "difference", "quoted_source", "note"]
+AGGREGATE_COLUMNS = ["indicator", "indicator_title", "sex", "location", "group_scheme",
+                     "group_code", "group_name", "year", "value", "lower", "upper", "unit",
+                     "population_coverage", "observed_coverage", "n_economies", "n_reported",
+                     "classification", "weight_population"]
+DERIVED_COLUMNS = ["indicator", "measure", "unit", "sex", "location", "group_scheme",
+                   "group_code", "group_name", "year", "value", "lower", "upper",
+                   "population_coverage", "classification"]
+
+METHOD = [
+    ("Country values: the most recent release of each indicator x economy x year "
+     "(preferred_observations) from the publishers listed below; every value validated, "
+     "rejected values kept in the quarantine table of ict.duckdb."),
+    ("Estimates for missing years and economies (table estimates): interpolation on the logit "
+     "scale between observed years; nowcast after the last observation from the economy's "
+     "trend, shrunk towards its income group's and damped by 0.9 a year; a regression on "
+     "income group, SDG region and a related indicator for economies never observed; "
+     "female/male and urban/rural as the economy's gap to its total, scaled so that the "
+     "population-weighted mean of the members equals the total."),
+    ("Aggregates: population-weighted means over all {n} economies with a weight (UN WPP 2019, "
+     "World Bank population where WPP lacks the economy); no figure is suppressed for low "
+     "coverage: population_coverage gives the share of the group's population in economies "
+     "with reported data that year (0 for a nowcast year)."),
+    ("90% interval: 5th-95th percentile of {replicates} replicates in which every imputed value takes "
+     "an error drawn from the backtest residuals of its method and horizon; reported values "
+     "are taken as exact."),
+    ("Income groups: World Bank classification published in July of each data year (FY n+1 "
+     "for data year n), the latest list (FY25) for later years; see the classification column."),
+    ("Gender parity score: female / male (0.98-1.02 counts as parity). Mobile phone ownership "
+     "(SDG 5.b.1, aged 10+) is the nearest series to the 'use of a mobile phone' of WSIS+20 "
+     "paragraph 22."),
+    ("These are ictstats estimates, not official figures of ITU, the World Bank or the United "
+     "Nations; they are computed from the publishers' data and differ from ITU's own "
+     "estimates, which use data not published."),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# frames
+
+def _figure_label(r) -> str:
+    label = style.series_label(r["indicator"], r["sex"], r["location"])
+    return f"{label}, {style.group_label(r['group_code'])}, {int(r['year'])}"
+
+
+def headline_frame(data: ReportData) -> pd.DataFrame:
+    h = data.headline.copy()
+    h["figure"] = [_figure_label(r) for _, r in h.iterrows()]
+    h["group_name"] = h["group_code"].map(style.group_label)
+    units = data.aggregates.drop_duplicates("indicator").set_index("indicator")["unit"]
+    h["unit"] = h["indicator"].map(units)
+    return h[HEADLINE_COLUMNS].reset_index(drop=True)
+
+
+def _group_rank(codes: pd.Series) -> pd.Series:
+    rank = {c: i for i, c in enumerate(GROUP_ORDER)}
+    return codes.map(lambda c: rank.get(c, len(rank)))
+
+
+def aggregates_frame(data: ReportData) -> pd.DataFrame:
+    a = data.aggregates.copy()
+    titles = data.indicators.set_index("code")["title"]
+    a["indicator_title"] = a["indicator"].map(titles)
+    a["group_name"] = a["group_code"].map(style.group_label)
+    a["_g"] = _group_rank(a["group_code"])
+    a = a.sort_values(["indicator", "sex", "location", "_g", "year"])
+    return a[AGGREGATE_COLUMNS].reset_index(drop=True)
+
+
+def derived_frame(data: ReportData) -> pd.DataFrame:
+    d = data.derived.copy()
+    d["group_name"] = d["group_code"].map(style.group_label)
+    d["_g"] = _group_rank(d["group_code"])
+    d = d.sort_values(["indicator", "measure", "sex", "location", "_g", "year"])
+    return d[DERIVED_COLUMNS].reset_index(drop=True)
+
+
+SERIES_SHEETS = [
+    ("IT_USE_ii99", "total", "total"), ("IT_USE_ii99", "female", "total"),
+    ("IT_USE_ii99", "male", "total"), ("IT_USE_ii99", "total", "urban"),
+    ("IT_USE_ii99", "total", "rural"), ("IT_MOB_OWN", "total", "total"),
+    ("IT_MOB_OWN", "female", "total"), ("IT_MOB_OWN", "male", "total"),
+    ("IT_MOB_4GNTWK", "total", "total"), ("IT_MOB_3GNTWK", "total", "total"),
+    ("IT_MOB_2GNTWK", "total", "total"),
+]
+
+
+def wide_frame(aggregates: pd.DataFrame, indicator: str, sex: str, location: str
+               ) -> pd.DataFrame:
+    """Group x year values of one series (the 'aggregates by group x year' view)."""
+    a = aggregates[(aggregates["indicator"] == indicator) & (aggregates["sex"] == sex)
+                   & (aggregates["location"] == location)]
+    wide = a.pivot_table(index=["group_code", "group_name"], columns="year", values="value",
+                         aggfunc="first")
+    wide = wide.reset_index()
+    wide["_g"] = _group_rank(wide["group_code"])
+    wide = wide.sort_values("_g").drop(columns="_g").reset_index(drop=True)
+    wide.columns = [str(c) for c in wide.columns]
+    wide.columns.name = None
+    return wide
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+def _value_format(unit: str | None) -> str:
+    return {"ratio": RATIO, "persons": PERSONS}.get(unit or "", PERCENT)
+
+
+def _cell(v):
+    if v is None:
+        return None
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.floating,)):
+        return None if np.isnan(v) else float(v)
+    if isinstance(v, (np.bool_,)):
+        return bool(v)
+    if v is pd.NA or v is pd.NaT:
+        return None
+    return v
+
+
+def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, formats: dict[str, str],
+           row_formats: pd.Series | None = None, widths: dict[str, int] | None = None,
+           freeze: str = "A2"):
+    ws = wb.create_sheet(title)
+    ws.append(list(frame.columns))
+    for cell in ws[1]:
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for row in frame.itertuples(index=False):
+        ws.append([_cell(v) for v in row])
+    for j, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(j)
+        fmt = formats.get(col)
+        if fmt or row_formats is not None and col in ("value", "lower", "upper"):
+            for i, cell in enumerate(ws.iter_rows(min_row=2, min_col=j, max_col=j), start=0):
+                c = cell[0]
+                if row_formats is not None and col in ("value", "lower", "upper"):
+                    c.number_format = row_formats.iloc[i]
+                elif fmt:
+                    c.number_format = fmt
+        width = (widths or {}).get(col)
+        if width is None:
+            sample = [len(str(col))] + [len(str(v)) for v in frame[col].head(200)
+                                        if v is not None]
+            width = min(max(sample) + 2, 50)
+            if fmt in (PERCENT, RATIO, SHARE):
+                width = max(len(str(col)) + 2, 9)
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = freeze
+    ws.auto_filter.ref = ws.dimensions
+    return ws
+
+
+def _notes_sheet(wb: Workbook, data: ReportData, contents: list[str]) -> None:
+    ws = wb.create_sheet("Notes")
+    run = data.run
+    bold = Font(bold=True)
+
+    def heading(text: str) -> None:
+        ws.append([text])
+        ws.cell(row=ws.max_row, column=1).font = bold
+
+    def header(*cells) -> None:
+        ws.append(list(cells))
+        for c in ws[ws.max_row]:
+            c.font = bold
+
+    ws.append(["ictstats: connectivity figures for the WSIS+20 review"])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([("These are ictstats estimates, not official ITU or UN figures. Cite the "
+                "original publishers listed below.")])
+    ws.append([])
+    heading("Contents")
+    for c in contents:
+        ws.append(["", c])
+    ws.append([])
+    heading("Publication")
+    for k, v in [("run id", run.get("run_id")), ("code version", run.get("code_version")),
+                 ("published (UTC)", str(run.get("finished_at"))),
+                 ("random seed", _cell(run.get("seed"))),
+                 ("latest data year", run["parameters"].get("year")),
+                 ("replicates", run["parameters"].get("replicates"))]:
+        ws.append([k, v])
+    ws.append([])
+    heading("Method (summary of the README's methodology)")
+    world = data.aggregates[data.aggregates["group_code"] == "WLD"]
+    n = int(world["n_economies"].max()) if len(world) else 0
+    for m in METHOD:
+        ws.append(["", m.format(n=n, replicates=run["parameters"].get("replicates", "the"))])
+    ws.append([])
+    heading("Units and number formats")
+    ws.append(["", ("Percent values (value, lower, upper, quoted_value, difference) are "
+                    "shown with one decimal; population_coverage and observed_coverage are "
+                    "shares shown as %; ratios (gender parity score, urban/rural ratio) with "
+                    "two decimals; persons as whole numbers. Cells hold full precision.")])
+    ws.append([])
+    heading("Sources")
+    header("publisher", "licence", "releases", "files read")
+    for _, p in all_publishers(data).iterrows():
+        ws.append([p["publisher"], p["licence"], p["releases"], int(p["files"])])
+    ws.append([])
+    header("file read", "release", "SHA-256")
+    carried = data.usage.groupby("source")["release"].agg(lambda r: ", ".join(sorted(set(r))))
+    for _, s in data.sources.iterrows():
+        release = s["release"]
+        if str(release).startswith("from the file") and s["source_id"] in carried:
+            release = carried[s["source_id"]]
+        ws.append([s["file"], release, s["sha256"]])
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    for col, width in zip("ABCD", (44, 90, 40, 12)):
+        ws.column_dimensions[col].width = width
+    ws.freeze_panes = "A2"
+
+
+def _formats_for(frame: pd.DataFrame) -> dict[str, str]:
+    fmts = {"population_coverage": SHARE, "observed_coverage": SHARE,
+            "quoted_value": PERCENT, "difference": PERCENT, "weight_population": PERSONS,
+            "n_economies": INTEGER, "n_reported": INTEGER, "year": INTEGER,
+            "paragraph": INTEGER}
+    return {k: v for k, v in fmts.items() if k in frame.columns}
+
+
+def write_headline(data: ReportData, out_dir: Path) -> dict[str, Path]:
+    frame = headline_frame(data)
+    csv, xlsx = out_dir / "headline.csv", out_dir / "headline.xlsx"
+    frame.to_csv(csv, index=False)
+    wb = Workbook()
+    wb.remove(wb.active)
+    _sheet(wb, "Headline", frame, _formats_for(frame),
+           row_formats=frame["unit"].map(_value_format),
+           widths={"figure": 42, "note": 80, "quoted_source": 30, "classification": 24})
+    _notes_sheet(wb, data, [
+        ("Headline: the twelve figures of WSIS+20 outcome paragraphs 20-22 - our value, 90% "
+         "interval (lower, upper) and population coverage beside the quoted value and the "
+         "difference (value - quoted_value, percentage points).")])
+    wb.save(xlsx)
+    return {"headline_csv": csv, "headline_xlsx": xlsx}
+
+
+def sheet_name(indicator: str, sex: str, location: str) -> str:
+    return style.series_label(indicator, sex, location)[:31]
+
+
+def xlsx_derived(derived: pd.DataFrame) -> pd.DataFrame:
+    """The rows of aggregates_derived in the workbook: ratios, and persons with / without
+    for the whole population (the CSV has every row)."""
+    keep = (derived["measure"].isin(["gender_parity_score", "urban_rural_ratio"])
+            | ((derived["sex"] == "total") & (derived["location"] == "total")))
+    return derived[keep].reset_index(drop=True)
+
+
+def group_year_frame(aggregates: pd.DataFrame) -> pd.DataFrame:
+    """Every series as group x year values: one row per indicator x sex x location x group,
+    one column per year (intervals and coverage are in the long table)."""
+    wide = aggregates.pivot_table(
+        index=["indicator", "indicator_title", "unit", "sex", "location", "group_scheme",
+               "group_code", "group_name"], columns="year", values="value", aggfunc="first")
+    wide = wide.reset_index()
+    wide["_g"] = _group_rank(wide["group_code"])
+    wide = wide.sort_values(["indicator", "sex", "location", "_g"]).drop(columns="_g")
+    wide.columns = [str(c) for c in wide.columns]
+    wide.columns.name = None
+    return wide.reset_index(drop=True)
+
+
+def write_aggregates(data: ReportData, out_dir: Path) -> dict[str, Path]:
+    agg, der = aggregates_frame(data), derived_frame(data)
+    paths = {"aggregates_csv": out_dir / "aggregates.csv",
+             "aggregates_group_year_csv": out_dir / "aggregates_group_year.csv",
+             "aggregates_derived_csv": out_dir / "aggregates_derived.csv",
+             "aggregates_xlsx": out_dir / "aggregates.xlsx"}
+    agg.to_csv(paths["aggregates_csv"], index=False)
+    group_year_frame(agg).to_csv(paths["aggregates_group_year_csv"], index=False)
+    der.to_csv(paths["aggregates_derived_csv"], index=False)
+    wb = Workbook()
+    wb.remove(wb.active)
+    contents = []
+    for code, sex, loc in SERIES_SHEETS:
+        wide = wide_frame(agg, code, sex, loc)
+        if wide.empty:
+            continue
+        name = sheet_name(code, sex, loc)
+        fmt = {c: PERCENT for c in wide.columns if c.isdigit()}
+        _sheet(wb, name, wide, fmt, widths={"group_code": 11, "group_name": 40,
+                                            **{c: 7 for c in fmt}}, freeze="C2")
+        contents.append(f"{name}: {style.INDICATOR_UNITS.get(code, '')}, value by group and "
+                        "year (intervals and coverage in 'All aggregates')")
+    _sheet(wb, "All aggregates", agg, _formats_for(agg),
+           row_formats=agg["unit"].map(_value_format),
+           widths={"indicator_title": 44, "group_name": 36, "classification": 26})
+    contents.append("All aggregates: the aggregates table, long: value, 90% interval, "
+                    "population and observed coverage, economy counts and classification")
+    derived = xlsx_derived(der)
+    _sheet(wb, "Derived", derived, _formats_for(derived),
+           row_formats=derived["unit"].map(_value_format),
+           widths={"group_name": 36, "classification": 26, "measure": 22})
+    contents.append("Derived: gender parity score (female/male), urban/rural ratio, and persons "
+                    "with and without (e.g. online and offline) for the whole population; "
+                    "persons by sex and location are in aggregates_derived.csv")
+    _notes_sheet(wb, data, contents)
+    wb.save(paths["aggregates_xlsx"])
+    return paths
+
+
+def write_tables(data: ReportData, out_dir: Path) -> dict[str, Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return {**write_headline(data, out_dir), **write_aggregates(data, out_dir)}
