@@ -218,16 +218,20 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
                              income_fiscal_year)
     except LockBusy as busy:
         return Failed(message=str(busy))
-    if isinstance(published, str) and not published.startswith("/"):
-        lineage.journal(out, {**run, "status": "failed", "message": published,
+    if isinstance(published, SourceProblem):
+        lineage.journal(out, {**run, "status": "failed", "message": str(published),
                               "finished_at": lineage.now()})
-        return Failed(message=published)
+        return Failed(message=str(published))
     print(f"published {published}")
     return str(published)
 
 
+class SourceProblem(str):
+    """Why the sources cannot make a publication: one line for the user."""
+
+
 def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
-    """The flow's body under the lock: the published path, or a one-line problem."""
+    """The flow's body under the lock: the published path, or a SourceProblem."""
     sources = acquire(source_dir, raw)
     checksums = source_checksums(sources)
     run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
@@ -237,7 +241,7 @@ def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
     results = validate_sources(sources, key=fingerprint(inputs, str(sources)))
     problem = source_problem(results, sources)
     if problem:
-        return problem
+        return SourceProblem(problem)
     archive(checksums, sources, raw)
     curated = curate(results, sources, checksums)
     stage_key = fingerprint(inputs, year, seed, replicates, income_fiscal_year)

@@ -1,6 +1,7 @@
 """The `ictstats` command line: help, query (read-only), and one-line errors."""
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -120,7 +121,10 @@ def test_run_without_country_data_is_one_line(case, message, classifications_onl
     assert message in line and str(source) in line
     # An expected failure: Prefect logs no error with a traceback.
     assert not [r for r in caplog.records if r.exc_info], caplog.text
-    assert not out.exists() or not list(out.iterdir())
+    # Nothing is published; the run journal records the failure and why.
+    assert not (out / "ict.duckdb").exists() and not (out / "releases").exists()
+    records = [json.loads(x) for x in (out / "runs.jsonl").read_text().splitlines()]
+    assert records[-1]["status"] == "failed" and message in records[-1]["message"]
 
 
 def test_run_with_an_unusable_file_publishes_nothing(classifications_only, tmp_path):

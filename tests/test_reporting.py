@@ -429,7 +429,7 @@ def test_page_renders_in_headless_chromium(report, tmp_path):
 def test_publish_artifacts_in_a_flow_run(published, report, prefect_harness):
     from prefect import flow
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterId
 
     from reporting.build import (
         CHARTS_ARTIFACT_KEY,
@@ -449,8 +449,9 @@ def test_publish_artifacts_in_a_flow_run(published, report, prefect_harness):
     ids = publish_flow()
     assert set(ids) == {HEADLINE_ARTIFACT_KEY, CHARTS_ARTIFACT_KEY}
     with get_client(sync_client=True) as client:
+        # this flow run's artifacts (the pipeline runs of other tests publish under the keys too)
         found = client.read_artifacts(artifact_filter=ArtifactFilter(
-            key=ArtifactFilterKey(any_=[HEADLINE_ARTIFACT_KEY, CHARTS_ARTIFACT_KEY])))
+            id=ArtifactFilterId(any_=list(ids.values()))))
     by_key = {a.key: a for a in found}
     assert set(by_key) == {HEADLINE_ARTIFACT_KEY, CHARTS_ARTIFACT_KEY}
     assert by_key[HEADLINE_ARTIFACT_KEY].type == "table"
