@@ -47,11 +47,11 @@ def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
     """Preferred observations, population and urban share from the curated tables."""
     from flows.tables import VIEWS
 
+    # Both queries end in ORDER BY: the row order, hence every float sum downstream, is fixed.
     needed = {i.code for i in estimated()} | {"SP.URB.TOTL.IN.ZS", "SP.POP.TOTL",
                                               "WPP.POP.TOTL", "WPP.POP.10UP", "WPP.POP.15UP"}
     observations = tables["observations"]
     con = duckdb.connect()
-    con.execute("SET threads TO 1")  # a fixed row order: reruns give bit-identical figures
     try:
         con.register("observations", observations[observations["indicator"].isin(needed)])
         con.execute(f"CREATE VIEW preferred_observations AS {VIEWS['preferred_observations']}")

@@ -23,7 +23,8 @@ def _wide(pop: pd.DataFrame, publisher: str) -> pd.DataFrame:
              ("female", "10+"): "population_10plus_female",
              ("male", "10+"): "population_10plus_male"}
     sel = pop[pop["publisher"] == publisher].copy()
-    sel["name"] = [names.get((s, a)) for s, a in zip(sel["sex"], sel["age"])]
+    keys = sel["sex"].astype(str) + "|" + sel["age"].astype(str)
+    sel["name"] = keys.map({f"{s}|{a}": name for (s, a), name in names.items()})
     sel = sel.dropna(subset=["name"])
     return sel.pivot_table(index=["iso3", "year"], columns="name", values="persons",
                            aggfunc="first").reset_index()
