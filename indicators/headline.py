@@ -71,7 +71,7 @@ def _note(row, estimates: pd.DataFrame, observations: pd.DataFrame) -> str:
         parts.append(f"Internet use by sex is observed to {last_year} "
                      f"({latest['iso3'].nunique()} economies that year)")
     if isinstance(row.note, str) and row.note:
-        parts.append(row.note)
+        parts.append(row.note.replace("in ict-data", "in the sources"))
     if abs(row.difference) > 3:
         parts.append(f"differs from the quoted figure by {row.difference:+.1f} pp")
     return "; ".join(parts)
