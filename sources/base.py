@@ -187,7 +187,7 @@ def read_excel_strings(path: Path, sheet: str | int = 0) -> pd.DataFrame:
     if empty:
         raise SourceError(path, "is empty")
     try:
-        return pd.read_excel(path, sheet_name=sheet, header=None, dtype=str)
+        return pd.read_excel(path, sheet_name=sheet, header=None, dtype=str, engine="calamine")
     except ValueError as exc:
         if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
             raise SourceError(path, f"has no sheet {sheet!r}") from exc
