@@ -7,17 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+import xlsxwriter
 
 from reporting import style
 from reporting.attribution import all_publishers
 from reporting.data import ReportData
 
 PERCENT, RATIO, PERSONS, SHARE, INTEGER = "0.0", "0.00", "#,##0", "0%", "0"
-HEADER_FILL = PatternFill("solid", fgColor="DDE6F0")
-HEADER_FONT = Font(bold=True)
+HEADER_STYLE = {"bold": True, "bg_color": "#DDE6F0", "text_wrap": True, "valign": "top"}
 GROUP_ORDER = ["WLD", *style.INCOME_ORDER, "LDC", "LLDC", "SIDS", *style.SDG_REGIONS]
 
 HEADLINE_COLUMNS = ["paragraph", "figure", "indicator", "sex", "location", "group_code",
@@ -148,26 +145,32 @@ def _cell(v):
     return v
 
 
-def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, formats: dict[str, str],
+class Book:
+    """An XLSX workbook written with xlsxwriter (fast, and formats set once per column or row
+    rather than cell by cell)."""
+
+    def __init__(self, path: Path):
+        self.workbook = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
+        self._formats: dict[tuple, object] = {}
+
+    def fmt(self, **properties):
+        key = tuple(sorted(properties.items()))
+        if key not in self._formats:
+            self._formats[key] = self.workbook.add_format(properties)
+        return self._formats[key]
+
+    def close(self) -> None:
+        self.workbook.close()
+
+
+def _sheet(book: Book, title: str, frame: pd.DataFrame, formats: dict[str, str],
            row_formats: pd.Series | None = None, widths: dict[str, int] | None = None,
            freeze: str = "A2"):
-    ws = wb.create_sheet(title)
-    ws.append(list(frame.columns))
-    for cell in ws[1]:
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in frame.itertuples(index=False):
-        ws.append([_cell(v) for v in row])
-    for j, col in enumerate(frame.columns, start=1):
-        letter = get_column_letter(j)
+    ws = book.workbook.add_worksheet(title)
+    ws.write_row(0, 0, list(frame.columns), book.fmt(**HEADER_STYLE))
+    by_row = {"value", "lower", "upper"} if row_formats is not None else set()
+    for j, col in enumerate(frame.columns):
         fmt = formats.get(col)
-        if fmt or row_formats is not None and col in ("value", "lower", "upper"):
-            for i, cell in enumerate(ws.iter_rows(min_row=2, min_col=j, max_col=j), start=0):
-                c = cell[0]
-                if row_formats is not None and col in ("value", "lower", "upper"):
-                    c.number_format = row_formats.iloc[i]
-                elif fmt:
-                    c.number_format = fmt
         width = (widths or {}).get(col)
         if width is None:
             sample = [len(str(col))] + [len(str(v)) for v in frame[col].head(200)
@@ -175,73 +178,92 @@ def _sheet(wb: Workbook, title: str, frame: pd.DataFrame, formats: dict[str, str
             width = min(max(sample) + 2, 50)
             if fmt in (PERCENT, RATIO, SHARE):
                 width = max(len(str(col)) + 2, 9)
-        ws.column_dimensions[letter].width = width
-    ws.freeze_panes = freeze
-    ws.auto_filter.ref = ws.dimensions
+        ws.set_column(j, j, width, book.fmt(num_format=fmt) if fmt and col not in by_row
+                      else None)
+    columns = list(frame.columns)
+    row_fmt = [book.fmt(num_format=f) for f in row_formats] if row_formats is not None else []
+    for i, row in enumerate(frame.itertuples(index=False), start=1):
+        for j, v in enumerate(row):
+            v = _cell(v)
+            if v is None:
+                continue
+            if columns[j] in by_row and isinstance(v, (int, float)):
+                ws.write_number(i, j, v, row_fmt[i - 1])
+            else:
+                ws.write(i, j, v)
+    row, col = _cell_index(freeze)
+    ws.freeze_panes(row, col)
+    ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
     return ws
 
 
-def _notes_sheet(wb: Workbook, data: ReportData, contents: list[str]) -> None:
-    ws = wb.create_sheet("Notes")
+def _cell_index(ref: str) -> tuple[int, int]:
+    """'C2' -> (1, 2): zero-based row and column."""
+    letters = "".join(ch for ch in ref if ch.isalpha())
+    col = 0
+    for ch in letters:
+        col = col * 26 + ord(ch.upper()) - 64
+    return int(ref[len(letters):]) - 1, col - 1
+
+
+def _notes_sheet(book: Book, data: ReportData, contents: list[str]) -> None:
+    ws = book.workbook.add_worksheet("Notes")
     run = data.run
-    bold = Font(bold=True)
+    wrap = book.fmt(text_wrap=True, valign="top")
+    bold = book.fmt(bold=True, text_wrap=True, valign="top")
+    rows: list[tuple[list, object]] = []
 
-    def heading(text: str) -> None:
-        ws.append([text])
-        ws.cell(row=ws.max_row, column=1).font = bold
+    def add(cells=(), style=None) -> None:
+        rows.append((list(cells), style or wrap))
 
-    def header(*cells) -> None:
-        ws.append(list(cells))
-        for c in ws[ws.max_row]:
-            c.font = bold
-
-    ws.append(["ictstats: connectivity figures for the WSIS+20 review"])
-    ws["A1"].font = Font(bold=True, size=13)
-    ws.append([("These are ictstats estimates, not official ITU or UN figures. Cite the "
-                "original publishers listed below.")])
-    ws.append([])
-    heading("Contents")
+    add(["ictstats: connectivity figures for the WSIS+20 review"],
+        book.fmt(bold=True, font_size=13))
+    add([("These are ictstats estimates, not official ITU or UN figures. Cite the "
+          "original publishers listed below.")])
+    add()
+    add(["Contents"], bold)
     for c in contents:
-        ws.append(["", c])
-    ws.append([])
-    heading("Publication")
+        add(["", c])
+    add()
+    add(["Publication"], bold)
     for k, v in [("run id", run.get("run_id")), ("code version", run.get("code_version")),
                  ("published (UTC)", str(run.get("finished_at"))),
                  ("random seed", _cell(run.get("seed"))),
                  ("latest data year", run["parameters"].get("year")),
                  ("replicates", run["parameters"].get("replicates"))]:
-        ws.append([k, v])
-    ws.append([])
-    heading("Method (summary of the README's methodology)")
+        add([k, v])
+    add()
+    add(["Method (summary of the README's methodology)"], bold)
     world = data.aggregates[data.aggregates["group_code"] == "WLD"]
     n = int(world["n_economies"].max()) if len(world) else 0
     for m in METHOD:
-        ws.append(["", m.format(n=n, replicates=run["parameters"].get("replicates", "the"))])
-    ws.append([])
-    heading("Units and number formats")
-    ws.append(["", ("Percent values (value, lower, upper, quoted_value, difference) are "
-                    "shown with one decimal; population_coverage and observed_coverage are "
-                    "shares shown as %; ratios (gender parity score, urban/rural ratio) with "
-                    "two decimals; persons as whole numbers. Cells hold full precision.")])
-    ws.append([])
-    heading("Sources")
-    header("publisher", "licence", "releases", "files read")
+        add(["", m.format(n=n, replicates=run["parameters"].get("replicates", "the"))])
+    add()
+    add(["Units and number formats"], bold)
+    add(["", ("Percent values (value, lower, upper, quoted_value, difference) are "
+              "shown with one decimal; population_coverage and observed_coverage are "
+              "shares shown as %; ratios (gender parity score, urban/rural ratio) with "
+              "two decimals; persons as whole numbers. Cells hold full precision.")])
+    add()
+    add(["Sources"], bold)
+    add(["publisher", "licence", "releases", "files read"], bold)
     for _, p in all_publishers(data).iterrows():
-        ws.append([p["publisher"], p["licence"], p["releases"], int(p["files"])])
-    ws.append([])
-    header("file read", "release", "SHA-256")
+        add([p["publisher"], p["licence"], p["releases"], int(p["files"])])
+    add()
+    add(["file read", "release", "SHA-256"], bold)
     carried = data.usage.groupby("source")["release"].agg(lambda r: ", ".join(sorted(set(r))))
     for _, s in data.sources.iterrows():
         release = s["release"]
         if str(release).startswith("from the file") and s["source_id"] in carried:
             release = carried[s["source_id"]]
-        ws.append([s["file"], release, s["sha256"]])
-    for row in ws.iter_rows(min_row=2):
-        for c in row:
-            c.alignment = Alignment(wrap_text=True, vertical="top")
-    for col, width in zip("ABCD", (44, 90, 40, 12)):
-        ws.column_dimensions[col].width = width
-    ws.freeze_panes = "A2"
+        add([s["file"], release, s["sha256"]])
+    for i, (cells, style_) in enumerate(rows):
+        for j, v in enumerate(cells):
+            if v is not None and v != "":
+                ws.write(i, j, v, style_)
+    for j, width in enumerate((44, 90, 40, 12)):
+        ws.set_column(j, j, width)
+    ws.freeze_panes(1, 0)
 
 
 def _formats_for(frame: pd.DataFrame) -> dict[str, str]:
@@ -256,8 +278,7 @@ def write_headline(data: ReportData, out_dir: Path) -> dict[str, Path]:
     frame = headline_frame(data)
     csv, xlsx = out_dir / "headline.csv", out_dir / "headline.xlsx"
     frame.to_csv(csv, index=False)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Book(xlsx)
     _sheet(wb, "Headline", frame, _formats_for(frame),
            row_formats=frame["unit"].map(_value_format),
            widths={"figure": 42, "note": 80, "quoted_source": 30, "classification": 24})
@@ -265,7 +286,7 @@ def write_headline(data: ReportData, out_dir: Path) -> dict[str, Path]:
         ("Headline: the twelve figures of WSIS+20 outcome paragraphs 20-22 - our value, 90% "
          "interval (lower, upper) and population coverage beside the quoted value and the "
          "difference (value - quoted_value, percentage points).")])
-    wb.save(xlsx)
+    wb.close()
     return {"headline_csv": csv, "headline_xlsx": xlsx}
 
 
@@ -304,8 +325,7 @@ def write_aggregates(data: ReportData, out_dir: Path) -> dict[str, Path]:
     agg.to_csv(paths["aggregates_csv"], index=False)
     group_year_frame(agg).to_csv(paths["aggregates_group_year_csv"], index=False)
     der.to_csv(paths["aggregates_derived_csv"], index=False)
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Book(paths["aggregates_xlsx"])
     contents = []
     for code, sex, loc in SERIES_SHEETS:
         wide = wide_frame(agg, code, sex, loc)
@@ -330,7 +350,7 @@ def write_aggregates(data: ReportData, out_dir: Path) -> dict[str, Path]:
                     "with and without (e.g. online and offline) for the whole population; "
                     "persons by sex and location are in aggregates_derived.csv")
     _notes_sheet(wb, data, contents)
-    wb.save(paths["aggregates_xlsx"])
+    wb.close()
     return paths
 
 
