@@ -230,7 +230,7 @@ def _end_labels(fig: Figure, ax, labels: list[tuple[float, str, str]], x: float,
                          va="center", ha="left", fontsize=fontsize, color=colour,
                          fontweight="bold", annotation_clip=False)
              for y, text, colour in labels]
-    fig.canvas.draw()                       # lay out once to know the axes' height
+    fig.draw_without_rendering()            # lay out once to know the axes' height
     lo, hi = ax.get_ylim()
     height_pt = ax.get_window_extent().height * 72 / fig.dpi
     unit = fontsize * 1.2 * (hi - lo) / height_pt      # one text line in data units
