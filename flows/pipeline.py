@@ -19,7 +19,7 @@ from prefect.states import Failed
 from prefect.tasks import exponential_backoff
 
 from flows import lineage
-from flows.curate import DATABASE_NAME, Curated, indicators_table
+from flows.curate import DATABASE_NAME, Curated, PublishError, indicators_table
 from flows.locking import LockBusy, publication_lock
 from flows.release import clean_stale_staging, publish
 from indicators.revisions import previous_tables, revisions
@@ -130,13 +130,10 @@ def validate_sources(source_dir: Path, key: str) -> list[FileResult]:
     return read_all(source_dir)
 
 
-@task(name="archive sources")
-def archive(checksums: dict[str, str], source_dir: Path, raw_dir: Path) -> None:
-    lineage.archive_sources(checksums, source_dir, raw_dir)
-
-
 @task(name="curate")
-def curate(results, source_dir: Path, checksums: dict[str, str]) -> Curated:
+def curate(results, source_dir: Path, checksums: dict[str, str], raw_dir: Path) -> Curated:
+    """The curated tables; the files read are archived for reproduction."""
+    lineage.archive_sources(checksums, source_dir, raw_dir)
     return assemble(results, source_dir, checksums)
 
 
@@ -151,20 +148,21 @@ def aggregate_groups(estimated, key: str) -> dict:
     return aggregate_stage(estimated)
 
 
-@task(name="compare with the previous publication")
-def compare(derived: dict, out_dir: Path, run_id: str) -> pd.DataFrame:
-    return revisions(previous_tables(out_dir / DATABASE_NAME), derived["aggregates"],
-                     derived["estimates"], derived["groups"], run_id)
-
-
 @task(name="publish")
 def publish_all(tables: dict, out_dir: Path, run: dict) -> Path:
+    """Revisions against the previous publication, then the release (database, charts,
+    tables, report), then the Prefect artifacts of the published release."""
+    previous = previous_tables(out_dir / DATABASE_NAME)
+    changes = revisions(previous, tables["aggregates"], tables["estimates"], tables["groups"],
+                        run["run_id"])
     runs = lineage.runs_table(out_dir, {**run, "status": "published",
                                         "finished_at": lineage.now()})
-    return publish(Curated({**tables, "runs": runs}), out_dir, build_extras=report_builder())
+    published = publish(Curated({**tables, "revisions": changes, "runs": runs}), out_dir,
+                        build_extras=report_builder())
+    artifacts(out_dir)
+    return published
 
 
-@task(name="publish artifacts")
 def artifacts(out_dir: Path) -> None:
     """The headline table and a page linking the charts, in the Prefect UI."""
     try:
@@ -214,8 +212,15 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
         with publication_lock(out, wait, run["run_id"]):
             clean_stale_staging(out)
             lineage.journal(out, run)
-            published = _run(run, source_dir, out, raw, year, seed, replicates,
-                             income_fiscal_year)
+            try:
+                published = _run(run, source_dir, out, raw, year, seed, replicates,
+                                 income_fiscal_year)
+            except PublishError as err:
+                published = SourceProblem(f"not published: {err}")
+            except Exception as err:
+                lineage.journal(out, {**run, "status": "failed", "finished_at": lineage.now(),
+                                      "message": f"{type(err).__name__}: {err}"})
+                raise
     except LockBusy as busy:
         return Failed(message=str(busy))
     if isinstance(published, SourceProblem):
@@ -227,7 +232,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
 
 
 class SourceProblem(str):
-    """Why the sources cannot make a publication: one line for the user."""
+    """Why the run cannot publish (its sources, or a failed check): one line for the user."""
 
 
 def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
@@ -242,14 +247,11 @@ def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
     problem = source_problem(results, sources)
     if problem:
         return SourceProblem(problem)
-    archive(checksums, sources, raw)
-    curated = curate(results, sources, checksums)
+    curated = curate(results, sources, checksums, raw)
     stage_key = fingerprint(inputs, year, seed, replicates, income_fiscal_year)
     estimated = estimate_missing(curated, year, seed, replicates, income_fiscal_year,
                                  key=stage_key)
     derived = aggregate_groups(estimated, key=stage_key)
-    changes = compare(derived, out, run["run_id"])
-    published = publish_all({**curated.tables, **derived, "revisions": changes}, out, run)
-    artifacts(out)
+    published = publish_all({**curated.tables, **derived}, out, run)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)
