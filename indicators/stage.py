@@ -41,6 +41,7 @@ class Estimated:
     groups: pd.DataFrame
     preferred: pd.DataFrame
     result: Result
+    backtest: pd.DataFrame
 
 
 def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
@@ -84,7 +85,11 @@ def estimate_stage(tables: dict[str, pd.DataFrame], last_year: int, seed: int,
     covariates["sdg_region"] = covariates["iso3"].map(regions)
     params = Params(last_year=last_year, seed=seed, replicates=replicates)
     result = estimate(Inputs(frames["preferred"], weights, covariates), params)
-    return Estimated(weights, groups, frames["preferred"], result)
+    report = backtest.report(result.pools)
+    # Keep what the aggregate stage needs, compactly: this result is cached on disk.
+    result.pools = {}
+    result.replicates = {k: v.astype("float32") for k, v in result.replicates.items()}
+    return Estimated(weights, groups, frames["preferred"], result, report)
 
 
 def aggregate_stage(estimated: Estimated) -> dict[str, pd.DataFrame]:
@@ -100,5 +105,5 @@ def aggregate_stage(estimated: Estimated) -> dict[str, pd.DataFrame]:
         "aggregates": aggregates,
         "aggregates_derived": derived,
         "headline": headline(aggregates, estimates, estimated.preferred),
-        "backtest": backtest.report(result.pools),
+        "backtest": estimated.backtest,
     }
