@@ -86,7 +86,8 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
     quarantine = quarantine.astype({"row": "Int64", "value": "str", "column": "str"})
     sources = pd.DataFrame([{
         "source_id": r.entry.id, "file": str(r.path.relative_to(source_dir)),
-        "publisher": r.entry.publisher, "licence": r.entry.licence, "release": r.entry.release,
+        "publisher": r.entry.publisher, "licence": r.entry.licence,
+        "release": _release_of(r),
         "release_date": r.entry.release_date, "sha256": checksums[str(r.path.relative_to(source_dir))],
         "bytes": r.path.stat().st_size, "rows_read": r.extract.rows_read,
         "rows_accepted": r.extract.rows_accepted, "rows_quarantined": r.extract.rows_quarantined,
@@ -105,6 +106,15 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
         if len(frame):
             tables[name] = frame
     return Curated(tables)
+
+
+def _release_of(result: FileResult) -> str:
+    """The catalog's release, or the releases the file itself names (the SDG API CSV)."""
+    observations = result.extract.tables.get("observations")
+    if result.entry.release.startswith("from the file") and observations is not None \
+            and len(observations):
+        return ", ".join(sorted(set(observations["release"])))
+    return result.entry.release
 
 
 def cache_key(context, parameters) -> str:
