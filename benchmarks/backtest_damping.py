@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -19,7 +18,7 @@ from flows.pipeline import assemble, source_checksums
 from indicators import groups as grouping
 from indicators.backtest import nowcast_trials
 from indicators.estimate import Params, expit, logit
-from indicators.stage import estimation_frames
+from indicators.stage import economy_covariates, estimation_frames
 from sources.read import read_all
 
 CANDIDATES = (1.0, 0.9, 0.8, 0.7)
@@ -33,12 +32,8 @@ def main() -> None:
     tables = assemble(read_all(args.source_dir), args.source_dir,
                       source_checksums(args.source_dir)).tables
     preferred = estimation_frames(tables, 2025)["preferred"]
-    regions = grouping.sdg_regions(tables["economies"])
-    latest = grouping.income_by_fiscal_year(tables["income_groups"]).sort_values(
-        "fiscal_year").groupby("iso3").tail(1)
-    covariates = pd.DataFrame({"iso3": sorted(set(preferred["iso3"]))}).merge(
-        latest[["iso3", "income_group"]], on="iso3", how="left")
-    covariates["sdg_region"] = covariates["iso3"].map(regions)
+    covariates = economy_covariates(sorted(set(preferred["iso3"])), tables["income_groups"],
+                                    grouping.sdg_regions(tables["economies"]))
     print("indicator       " + "  ".join(f"damping {d:.1f}" for d in CANDIDATES))
     for code in ("IT_USE_ii99", "IT_MOB_OWN", "IT_MOB_4GNTWK"):
         obs = preferred[(preferred["indicator"] == code) & (preferred["sex"] == "total")

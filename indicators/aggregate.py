@@ -10,18 +10,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.spec import indicators
-
-# weight population of each indicator's breakdown member
-MEMBER_WEIGHT = {
-    ("population", "total", "total"): "population",
-    ("population", "female", "total"): "population_female",
-    ("population", "male", "total"): "population_male",
-    ("population", "total", "urban"): "population_urban",
-    ("population", "total", "rural"): "population_rural",
-    ("population_10plus", "total", "total"): "population_10plus",
-    ("population_10plus", "female", "total"): "population_10plus_female",
-    ("population_10plus", "male", "total"): "population_10plus_male",
-}
+from indicators.weights import WEIGHT_COLUMNS, weight_column
 
 AGGREGATE_SQL = """
 SELECT e.indicator, e.sex, e.location, g.group_scheme, g.group_code, e.year,
@@ -44,15 +33,15 @@ GROUP BY ALL
 
 def series_weights(estimates: pd.DataFrame) -> pd.DataFrame:
     keys = estimates[["indicator", "sex", "location"]].drop_duplicates()
-    keys["weight"] = [MEMBER_WEIGHT[(indicators()[i].weight, s, loc)]
+    keys["weight"] = [weight_column(indicators()[i].weight, s, loc)
                       for i, s, loc in keys.itertuples(index=False)]
     return keys
 
 
 def point_aggregates(estimates: pd.DataFrame, weights: pd.DataFrame,
                      groups: pd.DataFrame) -> pd.DataFrame:
-    weights_long = weights.melt(id_vars=["iso3", "year"], value_vars=sorted(
-        set(MEMBER_WEIGHT.values())), var_name="weight", value_name="persons")
+    weights_long = weights.melt(id_vars=["iso3", "year"], value_vars=WEIGHT_COLUMNS,
+                                var_name="weight", value_name="persons")
     con = duckdb.connect()
     con.execute("SET threads TO 1")  # sums in a fixed order: reruns are bit-identical
     try:
@@ -75,7 +64,7 @@ def replicate_aggregates(estimates: pd.DataFrame, replicates: dict, weights: pd.
         code, sex, location = key
         rows = estimates[(estimates["indicator"] == code) & (estimates["sex"] == sex)
                          & (estimates["location"] == location)].reset_index(drop=True)
-        weight = MEMBER_WEIGHT[(indicators()[code].weight, sex, location)]
+        weight = weight_column(indicators()[code].weight, sex, location)
         w = w_index[weight].reindex(pd.MultiIndex.from_frame(rows[["iso3", "year"]])).to_numpy()
         pairs = rows[["iso3", "year"]].reset_index().merge(groups, on=["iso3", "year"])
         pairs = pairs.sort_values(key_cols, kind="stable").reset_index(drop=True)

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from indicators.spec import estimated
+from indicators.weights import weight_column
 
 P_FLOOR = 0.1  # per cent: values are clipped to [0.1, 99.9] before the logit
 BREAKDOWNS = {"sex": ("female", "male"), "location": ("urban", "rural")}
@@ -315,14 +316,9 @@ def _rows(code, sex, location, frame, point, reps) -> pd.DataFrame:
     })
 
 
-WEIGHT_OF = {
-    ("population", "female"): "population_female", ("population", "male"): "population_male",
-    ("population_10plus", "female"): "population_10plus_female",
-    ("population_10plus", "male"): "population_10plus_male",
-    ("population", "urban"): "population_urban", ("population", "rural"): "population_rural",
-    ("population_10plus", "urban"): "population_urban",
-    ("population_10plus", "rural"): "population_rural",
-}
+def _member(dimension: str, member: str) -> tuple[str, str]:
+    """(sex, location) of one member of a breakdown."""
+    return (member, "total") if dimension == "sex" else ("total", member)
 
 
 def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps, params, rng,
@@ -330,12 +326,13 @@ def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps,
     """Both members of one breakdown, raked to the total, with their replicates."""
     keys = total[["iso3", "year"]]
     w = inputs.weights.set_index(["iso3", "year"]).reindex(pd.MultiIndex.from_frame(keys))
-    weights = np.stack([w[WEIGHT_OF[(spec.weight, m)]].to_numpy() for m in members], axis=-1)
+    weights = np.stack([w[weight_column(spec.weight, *_member(dimension, m))].to_numpy()
+                        for m in members], axis=-1)
     logits, free, gap_err, frames = [], [], [], []
     econ_index = pd.factorize(total["iso3"])[0]
     n_econ = econ_index.max() + 1
     for member in members:
-        sex, location = (member, "total") if dimension == "sex" else ("total", member)
+        sex, location = _member(dimension, member)
         obs = _preferred(inputs.observations, spec.code, sex, location)
         obs = obs[obs["iso3"].isin(set(keys["iso3"]))]
         gaps = estimate_gaps(obs, total, keys, inputs.covariates, params)
@@ -360,7 +357,7 @@ def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps,
     reps = rake(total_reps, rep_logits, weights[None], free[None])
     rows, out_reps = [], {}
     for k, member in enumerate(members):
-        sex, location = (member, "total") if dimension == "sex" else ("total", member)
+        sex, location = _member(dimension, member)
         rows.append(_rows(spec.code, sex, location, frames[k], point[:, k], reps[:, :, k]))
         out_reps[(spec.code, sex, location)] = reps[:, :, k]
     return rows, out_reps

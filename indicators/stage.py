@@ -68,6 +68,16 @@ def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
             "population": population, "urban": urban}
 
 
+def economy_covariates(iso3s, income_groups: pd.DataFrame, regions: pd.Series) -> pd.DataFrame:
+    """What the models know of each economy: its latest income group and its SDG region."""
+    latest = grouping.income_by_fiscal_year(income_groups).sort_values(
+        "fiscal_year").groupby("iso3").tail(1)
+    covariates = pd.DataFrame({"iso3": list(iso3s)}).merge(
+        latest[["iso3", "income_group"]], on="iso3", how="left")
+    covariates["sdg_region"] = covariates["iso3"].map(regions)
+    return covariates
+
+
 def estimate_stage(tables: dict[str, pd.DataFrame], last_year: int, seed: int,
                    replicates: int = 200, fixed_fiscal_year: int | None = None) -> Estimated:
     """Weights, group membership and estimates (with replicates) from the curated tables."""
@@ -78,11 +88,7 @@ def estimate_stage(tables: dict[str, pd.DataFrame], last_year: int, seed: int,
                             last_year)
     groups = grouping.membership(weights[["iso3", "year"]], economies, income_groups,
                                  fixed_fiscal_year)
-    latest_income = grouping.income_by_fiscal_year(income_groups).sort_values(
-        "fiscal_year").groupby("iso3").tail(1)
-    covariates = pd.DataFrame({"iso3": weights["iso3"].unique()}).merge(
-        latest_income[["iso3", "income_group"]], on="iso3", how="left")
-    covariates["sdg_region"] = covariates["iso3"].map(regions)
+    covariates = economy_covariates(weights["iso3"].unique(), income_groups, regions)
     params = Params(last_year=last_year, seed=seed, replicates=replicates)
     result = estimate(Inputs(frames["preferred"], weights, covariates), params)
     report = backtest.report(result.pools)

@@ -17,6 +17,14 @@ WEIGHT_COLUMNS = ["population", "population_female", "population_male", "populat
 GROWTH_YEARS = 5
 
 
+def weight_column(weight: str, sex: str = "total", location: str = "total") -> str:
+    """The weight population of one breakdown member: an indicator's weight (`population`,
+    `population_10plus`) by sex, or the urban/rural population (all ages)."""
+    if location != "total":
+        return f"population_{location}"
+    return weight if sex == "total" else f"{weight}_{sex}"
+
+
 def _wide(pop: pd.DataFrame, publisher: str) -> pd.DataFrame:
     names = {("total", "total"): "population", ("female", "total"): "population_female",
              ("male", "total"): "population_male", ("total", "10+"): "population_10plus",

@@ -78,14 +78,9 @@ def read_wb_excerpt(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
     require_columns(path, raw, ["iso3", "anio", "pct_usuarios_internet"])
     long = raw.rename(columns={"pct_usuarios_internet": "value_text", "_row": "row"})
-    long = _with_years(long, "anio", path)
+    long = long.assign(year=long["anio"], year_column="anio")
     long = _constant(long.assign(column="pct_usuarios_internet"), "IT_USE_ii99")
     return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
-
-
-def _with_years(long: pd.DataFrame, column: str, path: Path) -> pd.DataFrame:
-    """Parse a year column, keeping its text for the quarantine when it is no whole number."""
-    return long.assign(year=long[column], year_column=column)
 
 
 def read_wb_long(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
@@ -93,7 +88,7 @@ def read_wb_long(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
     require_columns(path, raw, ["Country Code", "Year", "Value"])
     long = raw.rename(columns={"Country Code": "iso3", "Value": "value_text", "_row": "row"})
-    long = _with_years(long, "Year", path).assign(column="Value")
+    long = long.assign(year=long["Year"], year_column="Year", column="Value")
     long = _constant(long, "SP.POP.TOTL")
     return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from indicators.aggregate import MEMBER_WEIGHT, aggregate, point_aggregates
+from indicators.aggregate import aggregate, point_aggregates
 from indicators.estimate import expit, logit, rake
 from indicators.groups import membership, sdg_regions
 from indicators.weights import WEIGHT_COLUMNS, build_weights
@@ -35,7 +35,7 @@ def population_frame(rows) -> pd.DataFrame:
 
 
 def weights_frame(rows) -> pd.DataFrame:
-    """Weights with every MEMBER_WEIGHT column: (iso3, year, population[, female share])."""
+    """Weights with every weight column: (iso3, year, population[, female share])."""
     out = []
     for row in rows:
         iso3, year, pop = row[:3]
@@ -523,4 +523,10 @@ def test_rake_with_leading_replicate_axis():
 
 
 def test_member_weights_cover_every_breakdown_column():
-    assert set(MEMBER_WEIGHT.values()) <= set(WEIGHT_COLUMNS)
+    from indicators.spec import estimated
+    from indicators.weights import weight_column
+
+    used = {weight_column(i.weight, sex, location) for i in estimated()
+            for sex in i.breakdowns["sex"] for location in i.breakdowns["location"]}
+    assert used <= set(WEIGHT_COLUMNS)
+    assert {"population_female", "population_10plus_male", "population_rural"} <= used
