@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from schemas import classifications as cls
+from schemas import raw as raw_layouts
 from sources.base import (
     Extract,
     SourceError,
@@ -15,10 +16,9 @@ from sources.base import (
     ragged_quarantine,
     read_csv_strings,
     read_excel_strings,
-    require_columns,
 )
 from sources.catalog import SourceEntry
-from sources.validate import apply_schema
+from sources.validate import apply_schema, check_layout
 
 INCOME_CODES = {
     "H": "HIC", "UM": "UMC", "LM": "LMC", "L": "LIC",
@@ -68,7 +68,7 @@ def read_country_codes(path: Path, entry: SourceEntry, ctx=None) -> Extract:
         "Land Locked Developing Countries (LLDC)": "lldc",
         "Small Island Developing States (SIDS)": "sids",
     }
-    require_columns(path, raw, list(columns))
+    check_layout(path, raw, raw_layouts.COUNTRY_CODES)
     frame = raw[[*columns, "_row"]].rename(columns={**columns, "_row": "row"})
     frame = frame[frame["iso3"].str.strip() != ""].copy()  # unassigned codes (none in M49)
     for col in ["m49", "region_code", "sub_region_code", "intermediate_region_code"]:
@@ -85,7 +85,7 @@ def read_country_codes(path: Path, entry: SourceEntry, ctx=None) -> Extract:
 def read_wb_country_metadata(path: Path, entry: SourceEntry, ctx=None) -> Extract:
     """World Bank Metadata_Country file: economies have a Region, aggregates have none."""
     raw, _ = read_csv_strings(path)
-    require_columns(path, raw, ["Country Code", "Region", "IncomeGroup", "TableName"])
+    check_layout(path, raw, raw_layouts.WB_METADATA)
     raw = raw.rename(columns={"Country Code": "iso3", "TableName": "name", "Region": "wb_region",
                               "_row": "row"})
     is_economy = raw["wb_region"].str.strip() != ""
@@ -117,13 +117,13 @@ def read_wb_class(path: Path, entry: SourceEntry, ctx=None) -> Extract:
     """CLASS.xlsx: 'List of economies' (income group of one FY) and 'Groups' (aggregates)."""
     sheet = read_excel_strings(path, "List of economies")
     frame = _header_at(sheet, path, "Code")
-    require_columns(path, frame, ["Economy", "Code", "Region", "Income group"])
+    check_layout(path, frame, raw_layouts.WB_CLASS_ECONOMIES)
     is_economy = frame["Region"].notna() & (frame["Region"].astype(str).str.strip() != "")
     economies = frame[is_economy].rename(columns={"Code": "iso3", "Economy": "name",
                                                   "Region": "wb_region"})
     groups = read_excel_strings(path, "Groups")
     groups = _header_at(groups, path, "GroupCode")
-    require_columns(path, groups, ["GroupCode", "GroupName", "CountryCode"])
+    check_layout(path, groups, raw_layouts.WB_CLASS_GROUPS)
     publisher_groups = (groups[["GroupCode", "GroupName"]].drop_duplicates()
                         .rename(columns={"GroupCode": "iso3", "GroupName": "name"})
                         .assign(source=entry.id))
@@ -173,7 +173,7 @@ def read_wb_oghist_long(path: Path, entry: SourceEntry, ctx=None) -> Extract:
     """OGHIST reshaped long (Code, Year, Group): Year is the GNI year, so FY = Year + 2."""
     sheet = read_excel_strings(path, "Country Analytical History")
     frame = _header_at(sheet, path, "Code")
-    require_columns(path, frame, ["Code", "Year", "Group"])
+    check_layout(path, frame, raw_layouts.WB_OGHIST_LONG)
     years = pd.to_numeric(frame["Year"], errors="coerce")
     frame = frame.assign(iso3=frame["Code"], income_group=frame["Group"],
                          fiscal_year=years + 2, column="Year")
@@ -190,7 +190,7 @@ def read_odw_codes(path: Path, entry: SourceEntry, ctx=None) -> Extract:
     """Open Data Watch codes: WB income group as of July 2020 (FY21)."""
     raw, _ = read_csv_strings(path)
     code_col = "World Bank Income Group Code (July 2020)"
-    require_columns(path, raw, ["ISO-3 Code", code_col])
+    check_layout(path, raw, raw_layouts.ODW_CODES)
     frame = raw.rename(columns={"ISO-3 Code": "iso3", code_col: "income_group", "_row": "row"})
     frame = frame.assign(fiscal_year=2021, column=code_col)
     extract = _income(frame, path, entry, len(raw))

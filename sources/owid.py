@@ -8,9 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from indicators.spec import code_for, indicators
-from sources.base import Context, Extract, SourceError, read_csv_strings, require_columns
+from schemas import raw as raw_layouts
+from sources.base import Context, Extract, SourceError, read_csv_strings
 from sources.catalog import SourceEntry
 from sources.observations import finish
+from sources.validate import check_layout
 
 # OWID's own codes for countries that have no ISO 3166 code (the World Bank's codes for them).
 OWID_COUNTRY_CODES = {"OWID_KOS": "XKX"}
@@ -18,7 +20,7 @@ OWID_COUNTRY_CODES = {"OWID_KOS": "XKX"}
 
 def read_owid(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
-    require_columns(path, raw, ["Entity", "Code", "Year"])
+    check_layout(path, raw, raw_layouts.OWID_GRAPHER)
     series = [c for c in raw.columns if c not in ("Entity", "Code", "Year", "_row")]
     if not series:
         raise SourceError(path, "wrong layout: no value columns after Entity, Code, Year")

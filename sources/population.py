@@ -5,16 +5,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from schemas import raw as raw_layouts
 from sources.base import (
     Context,
     Extract,
     SourceError,
     quarantine_rows,
     read_csv_strings,
-    require_columns,
 )
 from sources.catalog import SourceEntry
 from sources.observations import finish
+from sources.validate import check_layout
 
 # file column → (indicator, sex)
 WPP_COLUMNS = {
@@ -33,7 +34,7 @@ LAST_ESTIMATE_YEAR = 2020
 
 def read_wpp(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
-    require_columns(path, raw, ["iso3", "year", "pop_total"])
+    check_layout(path, raw, raw_layouts.WPP_2019)
     present = [c for c in WPP_COLUMNS if c in raw]
     long = raw.melt(id_vars=["iso3", "year", "_row"], value_vars=present, var_name="column",
                     value_name="value_text").rename(columns={"_row": "row"})
@@ -68,7 +69,7 @@ def read_wpp_single_age(path: Path, entry: SourceEntry, ctx: Context) -> Extract
             from None
     except pd.errors.EmptyDataError:
         raise SourceError(path, "is empty") from None
-    require_columns(path, raw, SINGLE_AGE_COLUMNS)
+    check_layout(path, raw, raw_layouts.WPP_SINGLE_AGE)
     raw["row"] = raw.index + 2
     countries = raw[raw["ISO3_code"].str.strip() != ""].copy()
     numbers = countries[["Time", "AgeGrpStart", "PopMale", "PopFemale", "PopTotal"]].apply(

@@ -10,9 +10,11 @@ from pathlib import Path
 import pandas as pd
 
 from indicators.spec import code_for, indicators
-from sources.base import Context, Extract, SourceError, read_csv_strings, require_columns
+from schemas import raw as raw_layouts
+from sources.base import Context, Extract, SourceError, read_csv_strings
 from sources.catalog import SourceEntry
 from sources.observations import finish
+from sources.validate import check_layout
 
 # nature → status. c (country data) and ca (country data adjusted) are reported; e (estimated),
 # m (modelled), g (global monitoring data) and n (non-relevant; one country row in the Internet
@@ -67,7 +69,7 @@ def read_sdg_ddf(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
     # The file name declares the key columns (…--by--geo_area--nature--sex--units--year.csv):
     # without one of them, rows of different breakdowns would be read as one series.
-    require_columns(path, raw, list(dict.fromkeys(["geo_area", "year", *_ddf_keys(path)])))
+    check_layout(path, raw, raw_layouts.SDG_DDF, _ddf_keys(path))
     value_col = raw.columns[-2]  # last data column; `_row` follows it
     try:
         indicator = code_for(value_col.upper().replace("II99", "ii99"))
@@ -98,7 +100,7 @@ def read_sdg_ddf(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
 def read_sdg_api(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     """The official SDG API CSV layout (SeriesCode, GeoAreaCode, TimePeriod, Value, Sex, …)."""
     raw, _ = read_csv_strings(path)
-    require_columns(path, raw, ["SeriesCode", "GeoAreaCode", "TimePeriod", "Value"])
+    check_layout(path, raw, raw_layouts.SDG_API)
     codes = raw["SeriesCode"].unique()
     unknown = [c for c in codes if c not in indicators()]
     if unknown:

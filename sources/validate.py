@@ -24,6 +24,15 @@ FRACTION_CHECK_FROM = 2000
 FRACTION_CHECK_MIN_ROWS = 10
 
 
+def check_layout(path, raw: pd.DataFrame, schema: pa.DataFrameSchema,
+                 extra: list[str] = ()) -> None:
+    """The file has its layout's columns (and `extra` ones), or a SourceError naming them."""
+    from sources.base import require_columns
+
+    require_columns(path, raw, list(dict.fromkeys([*schema.columns, *extra])))
+    schema.validate(raw[list(schema.columns)].astype("str").head(0))
+
+
 def parse_values(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse `value_text` into `value`; drop empty cells; quarantine text that is not a number."""
     text = long["value_text"].astype("str").str.strip()

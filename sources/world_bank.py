@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from indicators.spec import code_for, indicators
+from schemas import raw as raw_layouts
 from sources.base import (
     YEAR_HEADER,
     Context,
@@ -15,10 +16,10 @@ from sources.base import (
     SourceError,
     read_csv_strings,
     read_excel_strings,
-    require_columns,
 )
 from sources.catalog import SourceEntry
 from sources.observations import finish
+from sources.validate import check_layout
 
 
 def _canonical(code: str, path: Path) -> str:
@@ -40,7 +41,7 @@ BULK_ID_COLUMNS = ["Country Name", "Country Code", "Indicator Name", "Indicator 
 def read_wb_bulk(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     """World Bank API bulk CSV, with or without its four metadata lines."""
     raw, _ = read_csv_strings(path, header_starts_with="Country Name")
-    require_columns(path, raw, ["Country Name", "Country Code", "Indicator Code"])
+    check_layout(path, raw, raw_layouts.WB_BULK)
     years = [c for c in raw.columns if YEAR_HEADER.match(c)]
     if not years:
         raise SourceError(path, "wrong layout: no year columns (1960, 1961, …)")
@@ -76,7 +77,7 @@ def _last_updated(path: Path) -> str | None:
 def read_wb_excerpt(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     """The 2024 Internet-use excerpt (columns pais, iso3, anio, pct_usuarios_internet)."""
     raw, _ = read_csv_strings(path)
-    require_columns(path, raw, ["iso3", "anio", "pct_usuarios_internet"])
+    check_layout(path, raw, raw_layouts.WB_EXCERPT)
     long = raw.rename(columns={"pct_usuarios_internet": "value_text", "_row": "row"})
     long = long.assign(year=long["anio"], year_column="anio")
     long = _constant(long.assign(column="pct_usuarios_internet"), "IT_USE_ii99")
@@ -86,7 +87,7 @@ def read_wb_excerpt(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
 def read_wb_long(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     """Long layout: Country Name, Country Code, Year, Value (SP.POP.TOTL)."""
     raw, _ = read_csv_strings(path)
-    require_columns(path, raw, ["Country Code", "Year", "Value"])
+    check_layout(path, raw, raw_layouts.WB_LONG)
     long = raw.rename(columns={"Country Code": "iso3", "Value": "value_text", "_row": "row"})
     long = long.assign(year=long["Year"], year_column="Year", column="Value")
     long = _constant(long, "SP.POP.TOTL")
@@ -99,7 +100,7 @@ def read_wb_databank(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     header = [str(c).strip() for c in sheet.iloc[0].tolist()]
     sheet = sheet.iloc[1:].copy()
     sheet.columns = header
-    require_columns(path, sheet, ["Code", "Series Name"])
+    check_layout(path, sheet, raw_layouts.WB_DATABANK)
     meta = read_excel_strings(path, "Series - Metadata")
     meta.columns = [str(c).strip() for c in meta.iloc[0].tolist()]
     names = dict(zip(meta["Indicator Name"].iloc[1:], meta["Code"].iloc[1:]))
