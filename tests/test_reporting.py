@@ -464,3 +464,22 @@ def test_publish_artifacts_in_a_flow_run(published, report, prefect_harness):
     for cid in CHART_IDS:
         assert (out / "charts" / f"{cid}.png").resolve().as_uri() in markdown
     assert (out / "report" / "index.html").resolve().as_uri() in markdown
+
+
+def test_page_lists_the_largest_revisions_with_their_cause(published):
+    from reporting.data import load
+    from reporting.page import REVISIONS_SHOWN, _revisions
+
+    data = load(published)
+    assert "first publication" in _revisions(data)  # one run: nothing to compare with
+    rows = [{"indicator": "IT_USE_ii99", "sex": "total", "location": "total",
+             "group_scheme": "world", "group_code": "WLD", "year": 2024,
+             "previous_value": 70.0 + k / 10, "value": 71.0, "change": 1.0 - k / 10,
+             "cause": "new or revised data" if k == 0 else "re-estimation",
+             "economies_with_changed_input": 1, "previous_run_id": "abcdef123456",
+             "run_id": "x"} for k in range(REVISIONS_SHOWN + 3)]
+    data.revisions = pd.DataFrame(rows)
+    html = _revisions(data)
+    assert f"{REVISIONS_SHOWN + 3} figures changed since publication abcdef12" in html
+    assert html.count("<tr>") == REVISIONS_SHOWN + 1  # header row + the largest only
+    assert "new or revised data" in html and "+1.0" in html
