@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from flows.settings import DEFAULT_OUT, DEFAULT_RAW, configure_prefect
+from flows.settings import DEFAULT_OUT, DEFAULT_RAW, configure_prefect, orchestrator_starting
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,8 +118,9 @@ def resolve_source_dir(arg: Path | None) -> Path | None:
 def run_flow(**parameters) -> str:
     """Run the pipeline flow; the published path, or a CliError with the flow's message."""
     configure_prefect()
-    from flows.pipeline import pipeline
-
+    with orchestrator_starting():
+        import reporting.build  # noqa: F401  (the publish task's libraries, loaded meanwhile)
+        from flows.pipeline import pipeline
     state = pipeline(**parameters, return_state=True)
     if not state.is_completed():
         raise CliError(state.message or "the run failed; the previous publication is unchanged")
