@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 from prefect.tasks import exponential_backoff
 
@@ -22,6 +23,7 @@ from flows import lineage
 from flows.curate import DATABASE_NAME, Curated, PublishError, indicators_table
 from flows.locking import LockBusy, publication_lock
 from flows.release import clean_stale_staging, publish
+from flows.results import STAGE_RESULTS
 from indicators.revisions import previous_tables, revisions
 from indicators.stage import aggregate_stage, estimate_stage
 from sources.catalog import files_in
@@ -122,7 +124,8 @@ def cache_key(context, parameters) -> str:
     return f"{context.task.name}-{parameters['key']}"
 
 
-@task(name="acquire sources", retries=2, retry_delay_seconds=exponential_backoff(10))
+@task(name="acquire sources", cache_policy=NO_CACHE, retries=2,
+      retry_delay_seconds=exponential_backoff(10))
 def acquire(source_dir: str | None, raw_dir: Path) -> Path:
     """The given directory, else the latest complete download, else download now."""
     if source_dir is not None:
@@ -135,60 +138,60 @@ def acquire(source_dir: str | None, raw_dir: Path) -> Path:
     return downloads.download_all(downloads.load_download_config(), raw_dir)
 
 
-@task(name="validate sources", cache_key_fn=cache_key, persist_result=True)
+@task(name="validate sources", cache_key_fn=cache_key, persist_result=True,
+      result_serializer=STAGE_RESULTS)
 def validate_sources(source_dir: Path, key: str) -> list[FileResult]:
     return read_all(source_dir)
 
 
-@task(name="curate")
+@task(name="curate", cache_policy=NO_CACHE)
 def curate(results, source_dir: Path, checksums: dict[str, str], raw_dir: Path) -> Curated:
     """The curated tables; the files read are archived for reproduction."""
     lineage.archive_sources(checksums, source_dir, raw_dir)
     return assemble(results, source_dir, checksums)
 
 
-@task(name="estimate", cache_key_fn=cache_key, persist_result=True)
+@task(name="estimate", cache_key_fn=cache_key, persist_result=True,
+      result_serializer=STAGE_RESULTS)
 def estimate_missing(curated: Curated, year: int, seed: int, replicates: int,
                      income_fiscal_year: int | None, key: str):
     return estimate_stage(curated.tables, year, seed, replicates, income_fiscal_year)
 
 
-@task(name="aggregate", cache_key_fn=cache_key, persist_result=True)
+@task(name="aggregate", cache_key_fn=cache_key, persist_result=True,
+      result_serializer=STAGE_RESULTS)
 def aggregate_groups(estimated, key: str) -> dict:
     return aggregate_stage(estimated)
 
 
-@task(name="publish")
-def publish_all(tables: dict, out_dir: Path, run: dict) -> Path:
+@task(name="publish", cache_policy=NO_CACHE)
+def publish_all(tables: dict, out_dir: Path, run: dict, report_helper=None) -> Path:
     """Revisions against the previous publication, then the release (database, charts,
-    tables, report), then the Prefect artifacts of the published release."""
+    tables, report), then the Prefect artifacts of the published release. `report_helper`:
+    a second process that does part of the report (reporting.build.report_helper)."""
     previous = previous_tables(out_dir / DATABASE_NAME)
     changes = revisions(previous, tables["aggregates"], tables["estimates"], tables["groups"],
                         run["run_id"])
     runs = lineage.runs_table(out_dir, {**run, "status": "published",
                                         "finished_at": lineage.now()})
     published = publish(Curated({**tables, "revisions": changes, "runs": runs}), out_dir,
-                        build_extras=report_builder())
+                        build_extras=report_builder(report_helper))
     artifacts(out_dir)
     return published
 
 
 def artifacts(out_dir: Path) -> None:
     """The headline table and a page linking the charts, in the Prefect UI."""
-    try:
-        from reporting.build import publish_artifacts
-    except ImportError:
-        return
+    from reporting.build import publish_artifacts
+
     publish_artifacts(out_dir / DATABASE_NAME, out_dir)
 
 
-def report_builder():
+def report_builder(report_helper=None):
     """Charts, tables and the report page, built into the release beside the database."""
-    try:
-        from reporting.build import build_report
-    except ImportError:
-        return None
-    return lambda db, release_dir: build_report(db, release_dir)
+    from reporting.build import build_report
+
+    return lambda db, release_dir: build_report(db, release_dir, report_helper)
 
 
 def source_checksums(source_dir: Path) -> dict[str, str]:
@@ -247,6 +250,14 @@ class SourceProblem(str):
 
 def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
     """The flow's body under the lock: the published path, or a SourceProblem."""
+    from reporting.build import report_helper
+
+    with report_helper() as helper:  # loads the report's libraries during the data work
+        return _stages(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year,
+                       helper)
+
+
+def _stages(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year, helper):
     sources = acquire(source_dir, raw)
     checksums = source_checksums(sources)
     run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
@@ -262,6 +273,6 @@ def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
     estimated = estimate_missing(curated, year, seed, replicates, income_fiscal_year,
                                  key=stage_key)
     derived = aggregate_groups(estimated, key=stage_key)
-    published = publish_all({**curated.tables, **derived}, out, run)
+    published = publish_all({**curated.tables, **derived}, out, run, helper)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)

@@ -682,11 +682,30 @@ def data_coverage(data: ReportData) -> Chart:
 
 CHARTS = [internet_world, internet_income, internet_urban_rural, gender, coverage_4g,
           sdg_regions, data_coverage]
+CHART_IDS = [make.__name__ for make in CHARTS]  # each function returns the chart of its name
 
 
 def build_charts(data: ReportData) -> list[Chart]:
     with style.chart_style():
         return [make(data) for make in CHARTS]
+
+
+def draw(data: ReportData | Path, out_dir: Path, ids: list[str]) -> dict[str, tuple[Chart, dict]]:
+    """Build and render the charts `ids` (from the data, or the database at that path):
+    {id: (the chart, its files)}. The figures are closed; the charts can cross processes."""
+    if not isinstance(data, ReportData):
+        from reporting.data import load
+
+        data = load(Path(data))
+    makers = dict(zip(CHART_IDS, CHARTS))
+    drawn = {}
+    for chart_id in ids:
+        with style.chart_style():
+            chart = makers[chart_id](data)
+        paths = render(chart, out_dir)
+        chart.figure = None
+        drawn[chart_id] = (chart, paths)
+    return drawn
 
 
 def render(chart: Chart, out_dir: Path) -> dict[str, Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -110,7 +111,7 @@ def _headline_cards(h: pd.DataFrame) -> str:
 def _figure(chart: Chart, number: int, svg: Path) -> str:
     return f"""
 <figure id="fig-{esc(chart.id)}">
-  <img src="{data_uri(svg)}" alt="{esc(chart.alt_text)}" width="650" height="{_img_height(chart)}">
+  <img src="{data_uri(svg)}" alt="{esc(chart.alt_text)}" width="650" height="{_img_height(svg)}">
   <figcaption><strong>Figure {number}. {esc(chart.title)}.</strong> {esc(chart.caption)}
     <span class="source">{esc(chart.source_note)}</span>
     <span class="files">Files: charts/{esc(chart.id)}.svg (print), charts/{esc(chart.id)}.png (screen), charts/{esc(chart.id)}.alt.txt (alt text)</span>
@@ -118,11 +119,14 @@ def _figure(chart: Chart, number: int, svg: Path) -> str:
 </figure>"""
 
 
-def _img_height(chart: Chart) -> int:
-    if chart.figure is None:
+def _img_height(svg: Path) -> int:
+    """The height of the image shown 650 px wide, from the size the SVG file declares."""
+    head = svg.read_text(encoding="utf-8")[:2000]
+    size = re.search(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', head)
+    if size is None:
         return 440
-    w, h = chart.figure.get_size_inches()
-    return round(650 * h / w)
+    width, height = map(float, size.groups())
+    return round(650 * height / width)
 
 
 def _headline_table(h: pd.DataFrame) -> str:

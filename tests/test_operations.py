@@ -119,7 +119,7 @@ def run_in_process(**parameters):
     from flows.pipeline import pipeline
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.report_builder", lambda: None)
+        patch.setattr("flows.pipeline.report_builder", lambda helper=None: None)
         state = pipeline(**parameters, return_state=True)
     assert state.is_completed(), state.message
     return state
@@ -324,6 +324,22 @@ def test_rerun_on_unchanged_sources_reuses_the_cache(first_publication, snapshot
     no_leftovers(out)
 
 
+def test_stage_results_are_stored_compressed_and_come_back_exactly():
+    from flows.results import STAGE_RESULTS
+
+    repeated = pd.DataFrame({"file": ["world-bank/API_IT.NET.USER.ZS_DS2_en_csv.csv"] * 20000,
+                             "value": np.linspace(0, 100, 20000),
+                             "row": pd.array(range(20000), dtype="Int64")})
+    result = {"frame": repeated, "replicates": np.random.default_rng(1).random((20, 50))}
+    stored = STAGE_RESULTS.dumps(result)
+    back = STAGE_RESULTS.loads(stored)
+    pd.testing.assert_frame_equal(back["frame"], repeated)
+    assert np.array_equal(back["replicates"], result["replicates"])
+    import pickle
+
+    assert len(stored) < len(pickle.dumps(result)) / 5, "repeated strings must compress"
+
+
 # --- revisions ----------------------------------------------------------------------------
 
 def test_rerun_after_one_value_changed_records_its_revisions(first_publication, snapshot,
@@ -506,7 +522,7 @@ def edition(snapshot, prefect_harness, tmp_path_factory) -> dict:
 
 def reproduce(edition: dict, out: Path, raw: Path | None = None) -> int:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.report_builder", lambda: None)
+        patch.setattr("flows.pipeline.report_builder", lambda helper=None: None)
         return main(["reproduce", edition["run"]["run_id"][:8], "--db", str(edition["db"]),
                      "--out", str(out), "--raw-dir", str(raw or edition["raw"])])
 
