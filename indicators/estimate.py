@@ -228,24 +228,31 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
     w_total = w1 + w2
     # start from the shift that would be exact if both members were equal
     s = np.where(f1 + f2 > 0, logit(target_p) - (w1 * l1 + w2 * l2) / w_total, 0.0)
-    lo, hi = np.full(s.shape, -30.0), np.full(s.shape, 30.0)
-    active = np.flatnonzero(f1 + f2 > 0)
+    # Iterate on the rows still active; converged rows keep their shift, and are dropped
+    # from the arrays once they are the majority.
+    rows = np.flatnonzero(f1 + f2 > 0)
+    work = [x[rows] for x in (l1, l2, w1, w2, f1, f2, target_p, w_total, s)]
+    lo, hi = np.full(rows.size, -30.0), np.full(rows.size, 30.0)
+    active = np.ones(rows.size, dtype=bool)
     for _ in range(iterations):
-        if active.size == 0:
+        if 2 * np.count_nonzero(active) < active.size:
+            s[rows] = work[-1]
+            rows, lo, hi, *work = (x[active] for x in (rows, lo, hi, *work))
+            active = active[active]
+        if rows.size == 0:
             break
-        a = active
-        p1, p2 = expit(l1[a] + s[a] * f1[a]), expit(l2[a] + s[a] * f2[a])
-        gap = (w1[a] * p1 + w2[a] * p2) / w_total[a] - target_p[a]
-        lo[a] = np.where(gap < 0, s[a], lo[a])
-        hi[a] = np.where(gap > 0, s[a], hi[a])
-        slope = (w1[a] * f1[a] * p1 * (100 - p1) + w2[a] * f2[a] * p2 * (100 - p2)) \
-            / (100 * w_total[a])
-        newton = s[a] - np.divide(gap, slope, out=np.full_like(gap, np.inf),
-                                  where=slope > 1e-12)
-        inside = (newton >= lo[a]) & (newton <= hi[a])
-        s[a] = np.where(inside, newton, (lo[a] + hi[a]) / 2)
-        keep = (np.abs(gap) > tolerance) & (hi[a] - lo[a] > 1e-9)
-        active = a[keep]
+        a1, a2, v1, v2, g1, g2, target, v_total, shift = work
+        p1, p2 = expit(a1 + shift * g1), expit(a2 + shift * g2)
+        gap = (v1 * p1 + v2 * p2) / v_total - target
+        lo = np.where(gap < 0, shift, lo)
+        hi = np.where(gap > 0, shift, hi)
+        slope = (v1 * g1 * p1 * (100 - p1) + v2 * g2 * p2 * (100 - p2)) / (100 * v_total)
+        newton = shift - np.divide(gap, slope, out=np.full_like(gap, np.inf),
+                                   where=slope > 1e-12)
+        inside = (newton >= lo) & (newton <= hi)
+        work[-1] = np.where(active, np.where(inside, newton, (lo + hi) / 2), shift)
+        active &= (np.abs(gap) > tolerance) & (hi - lo > 1e-9)
+    s[rows] = work[-1]
     p1, p2 = expit(l1 + s * f1), expit(l2 + s * f2)
     return np.stack([p1, p2], axis=-1).reshape(shape)
 
