@@ -120,7 +120,10 @@ def run_flow(**parameters) -> str:
     configure_prefect()
     with orchestrator_starting():
         import reporting.build  # noqa: F401  (the publish task's libraries, loaded meanwhile)
+        from flows import helper
         from flows.pipeline import pipeline
+
+        helper.start()  # the run's second process loads its libraries meanwhile too
     state = pipeline(**parameters, return_state=True)
     if not state.is_completed():
         raise CliError(state.message or "the run failed; the previous publication is unchanged")

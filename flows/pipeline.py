@@ -21,6 +21,7 @@ from prefect.tasks import exponential_backoff
 
 from flows import lineage
 from flows.curate import DATABASE_NAME, Curated, PublishError, indicators_table
+from flows.helper import helper_process, ready
 from flows.locking import LockBusy, publication_lock
 from flows.release import clean_stale_staging, publish
 from flows.results import STAGE_RESULTS
@@ -140,8 +141,9 @@ def acquire(source_dir: str | None, raw_dir: Path) -> Path:
 
 @task(name="validate sources", cache_key_fn=cache_key, persist_result=True,
       result_serializer=STAGE_RESULTS)
-def validate_sources(source_dir: Path, key: str) -> list[FileResult]:
-    return read_all(source_dir)
+def validate_sources(source_dir: Path, key: str, helper=None) -> list[FileResult]:
+    """Read and validate every source file; the helper reads part of them if it is ready."""
+    return read_all(source_dir, helper if helper is not None and ready(helper) else None)
 
 
 @task(name="curate", cache_policy=NO_CACHE)
@@ -165,17 +167,17 @@ def aggregate_groups(estimated, key: str) -> dict:
 
 
 @task(name="publish", cache_policy=NO_CACHE)
-def publish_all(tables: dict, out_dir: Path, run: dict, report_helper=None) -> Path:
+def publish_all(tables: dict, out_dir: Path, run: dict, helper=None) -> Path:
     """Revisions against the previous publication, then the release (database, charts,
-    tables, report), then the Prefect artifacts of the published release. `report_helper`:
-    a second process that does part of the report (reporting.build.report_helper)."""
+    tables, report), then the Prefect artifacts of the published release. `helper`: the
+    run's second process (flows/helper.py), which does part of the report."""
     previous = previous_tables(out_dir / DATABASE_NAME)
     changes = revisions(previous, tables["aggregates"], tables["estimates"], tables["groups"],
                         run["run_id"])
     runs = lineage.runs_table(out_dir, {**run, "status": "published",
                                         "finished_at": lineage.now()})
     published = publish(Curated({**tables, "revisions": changes, "runs": runs}), out_dir,
-                        build_extras=report_builder(report_helper))
+                        build_extras=report_builder(helper))
     artifacts(out_dir)
     return published
 
@@ -187,11 +189,11 @@ def artifacts(out_dir: Path) -> None:
     publish_artifacts(out_dir / DATABASE_NAME, out_dir)
 
 
-def report_builder(report_helper=None):
+def report_builder(helper=None):
     """Charts, tables and the report page, built into the release beside the database."""
     from reporting.build import build_report
 
-    return lambda db, release_dir: build_report(db, release_dir, report_helper)
+    return lambda db, release_dir: build_report(db, release_dir, helper)
 
 
 def source_checksums(source_dir: Path) -> dict[str, str]:
@@ -250,9 +252,7 @@ class SourceProblem(str):
 
 def _run(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year):
     """The flow's body under the lock: the published path, or a SourceProblem."""
-    from reporting.build import report_helper
-
-    with report_helper() as helper:  # loads the report's libraries during the data work
+    with helper_process() as helper:
         return _stages(run, source_dir, out, raw, year, seed, replicates, income_fiscal_year,
                        helper)
 
@@ -264,7 +264,7 @@ def _stages(run, source_dir, out, raw, year, seed, replicates, income_fiscal_yea
     inputs = fingerprint(checksums, lineage.code_fingerprint())
     # Validation results hold the paths of the files read: keyed on the directory too, so that
     # the same files elsewhere (a reproduction, a new download) are not read from old paths.
-    results = validate_sources(sources, key=fingerprint(inputs, str(sources)))
+    results = validate_sources(sources, key=fingerprint(inputs, str(sources)), helper=helper)
     problem = source_problem(results, sources)
     if problem:
         return SourceProblem(problem)

@@ -2,14 +2,13 @@
 
 `build_report(db_path, out_dir)` reads the database read-only and writes
 `out_dir/charts`, `out_dir/tables` and `out_dir/report`; it can write into any directory
-(e.g. a staging directory published together with the database). Given a `report_helper()`,
-a second process does part of the work meanwhile.
+(e.g. a staging directory published together with the database). Given a helper process
+(flows/helper.py), it does part of the work meanwhile.
 """
 from __future__ import annotations
 
 import math
-import multiprocessing
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -28,7 +27,7 @@ HELPER_CHARTS = ("data_coverage", "coverage_4g")
 
 def build_report(db_path: Path, out_dir: Path, helper: Executor | None = None) -> dict:
     """Charts, tables and the page from the database at db_path, written under out_dir.
-    With a `helper` (see `report_helper`), a second process does its share meanwhile.
+    With a `helper` (a one-process executor), the helper does its share meanwhile.
 
     Returns {"charts": {chart id: {"svg", "png", "alt", "json": Path}},
              "tables": {name: Path}, "page": Path}."""
@@ -56,24 +55,6 @@ def _helper_share(data: ReportData | Path, out_dir: Path) -> tuple[dict, dict]:
         data = load(data)
     return (draw(data, out_dir / "charts", list(HELPER_CHARTS)),
             write_tables(data, out_dir / "tables"))
-
-
-def report_helper() -> ProcessPoolExecutor:
-    """A second process for `build_report`, started now so that it loads the chart libraries
-    while the run does its data work. Use it as a context manager (shut down at the end)."""
-    helper = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                 initializer=_load_report_libraries)
-    helper.submit(int)  # starts the process
-    return helper
-
-
-def _load_report_libraries() -> None:
-    from matplotlib import font_manager
-
-    import reporting.charts
-    import reporting.tables  # noqa: F401
-
-    font_manager.findfont("DejaVu Sans")
 
 
 def _plain(v):

@@ -78,10 +78,11 @@ def test_build_report_returns_and_writes_every_output(report):
 def test_a_helper_process_builds_the_same_report(report, published, tmp_path):
     """With a second process doing part of the work, every chart file, CSV table and the
     page are byte for byte those of the report built in one process."""
-    from reporting.build import HELPER_CHARTS, build_report, report_helper
+    from flows.helper import helper_process
+    from reporting.build import HELPER_CHARTS, build_report
 
     alone, _, _ = report
-    with report_helper() as helper:
+    with helper_process() as helper:
         paths = build_report(published, tmp_path / "shared", helper)
     shared = tmp_path / "shared"
     assert set(paths["charts"]) == CHART_IDS and HELPER_CHARTS
