@@ -38,9 +38,12 @@ def helper_process() -> Iterator[ProcessPoolExecutor]:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def ready(pool: ProcessPoolExecutor) -> bool:
-    """Whether the helper has loaded its libraries (work given to it now starts at once)."""
-    return _started is not None and _started[0] is pool and _started[1].done()
+def if_ready(pool: ProcessPoolExecutor | None) -> ProcessPoolExecutor | None:
+    """The helper if it has loaded its libraries, so that work given to it starts at once;
+    else None (the caller does the work alone rather than wait)."""
+    if pool is not None and _started is not None and _started[0] is pool and _started[1].done():
+        return pool
+    return None
 
 
 def _load_libraries() -> None:

@@ -21,7 +21,7 @@ from prefect.tasks import exponential_backoff
 
 from flows import lineage
 from flows.curate import DATABASE_NAME, Curated, PublishError, indicators_table
-from flows.helper import helper_process, ready
+from flows.helper import helper_process, if_ready
 from flows.locking import LockBusy, publication_lock
 from flows.release import clean_stale_staging, publish
 from flows.results import STAGE_RESULTS
@@ -143,7 +143,8 @@ def acquire(source_dir: str | None, raw_dir: Path) -> Path:
       result_serializer=STAGE_RESULTS)
 def validate_sources(source_dir: Path, key: str, helper=None) -> list[FileResult]:
     """Read and validate every source file; the helper reads part of them if it is ready."""
-    return read_all(source_dir, helper if helper is not None and ready(helper) else None)
+    return read_all(source_dir, if_ready(helper))
+
 
 
 @task(name="curate", cache_policy=NO_CACHE)
@@ -156,8 +157,10 @@ def curate(results, source_dir: Path, checksums: dict[str, str], raw_dir: Path) 
 @task(name="estimate", cache_key_fn=cache_key, persist_result=True,
       result_serializer=STAGE_RESULTS)
 def estimate_missing(curated: Curated, year: int, seed: int, replicates: int,
-                     income_fiscal_year: int | None, key: str):
-    return estimate_stage(curated.tables, year, seed, replicates, income_fiscal_year)
+                     income_fiscal_year: int | None, key: str, helper=None):
+    """Weights, groups and estimates; the helper computes part of them if it is ready."""
+    return estimate_stage(curated.tables, year, seed, replicates, income_fiscal_year,
+                          if_ready(helper))
 
 
 @task(name="aggregate", cache_key_fn=cache_key, persist_result=True,
@@ -271,7 +274,7 @@ def _stages(run, source_dir, out, raw, year, seed, replicates, income_fiscal_yea
     curated = curate(results, sources, checksums, raw)
     stage_key = fingerprint(inputs, year, seed, replicates, income_fiscal_year)
     estimated = estimate_missing(curated, year, seed, replicates, income_fiscal_year,
-                                 key=stage_key)
+                                 key=stage_key, helper=helper)
     derived = aggregate_groups(estimated, key=stage_key)
     published = publish_all({**curated.tables, **derived}, out, run, helper)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})

@@ -18,6 +18,9 @@ persist over the years of an economy as trend errors do.
 """
 from __future__ import annotations
 
+import zlib
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -269,12 +272,14 @@ def _preferred(obs: pd.DataFrame, indicator: str, sex="total", location="total")
     return sel.assign(logit=logit(sel["value"]))[["iso3", "year", "logit", "value", "status"]]
 
 
-def estimate(inputs: Inputs, params: Params, pools: dict | None = None) -> Result:
-    """Estimate every headline series; with `pools` (from the backtest), draw replicates."""
+def estimate(inputs: Inputs, params: Params, pools: dict | None = None,
+             helper: Executor | None = None) -> Result:
+    """Estimate every headline series; with `pools` (from the backtest), draw replicates.
+    With a `helper` (a one-process executor), the first breakdown is computed there."""
     from indicators.backtest import residual_pools
 
     rng = np.random.default_rng(params.seed)
-    rows, replicates, all_pools = [], {}, {}
+    rows, replicates, all_pools, breakdowns = [], {}, {}, []
     totals: dict[str, pd.DataFrame] = {}
     for spec in estimated():
         code, first = spec.code, spec.estimation["first_year"]
@@ -303,10 +308,17 @@ def estimate(inputs: Inputs, params: Params, pools: dict | None = None) -> Resul
         for dimension, members in BREAKDOWNS.items():
             if dimension not in spec.breakdowns or len(spec.breakdowns[dimension]) < 3:
                 continue
-            b_rows, b_reps = _breakdown(inputs, spec, dimension, members, total, point,
-                                        total_reps, params, rng, pool)
-            rows += b_rows
-            replicates.update(b_reps)
+            job = (inputs, spec, dimension, members, total, point, total_reps, params, pool)
+            breakdowns.append((job, helper.submit(_breakdown, *job) if helper and not breakdowns
+                                    else _breakdown(*job)))
+    for job, done in breakdowns:
+        if isinstance(done, Future):
+            try:
+                done = done.result()
+            except BrokenProcessPool:  # the helper died: compute its breakdown here
+                done = _breakdown(*job)
+        rows += done[0]
+        replicates.update(done[1])
     estimates = pd.concat(rows, ignore_index=True)
     return Result(estimates, replicates, all_pools)
 
@@ -328,9 +340,11 @@ def _member(dimension: str, member: str) -> tuple[str, str]:
     return (member, "total") if dimension == "sex" else ("total", member)
 
 
-def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps, params, rng,
+def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps, params,
                pool):
-    """Both members of one breakdown, raked to the total, with their replicates."""
+    """Both members of one breakdown, raked to the total, with their replicates. The draws
+    come from the breakdown's own random stream: the same wherever it is computed."""
+    rng = np.random.default_rng([params.seed, zlib.crc32(f"{spec.code}/{dimension}".encode())])
     keys = total[["iso3", "year"]]
     w = inputs.weights.set_index(["iso3", "year"]).reindex(pd.MultiIndex.from_frame(keys))
     weights = np.stack([w[weight_column(spec.weight, *_member(dimension, m))].to_numpy()

@@ -2,6 +2,7 @@
 aggregates, the headline figures and the backtest report."""
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import duckdb
@@ -79,8 +80,10 @@ def economy_covariates(iso3s, income_groups: pd.DataFrame, regions: pd.Series) -
 
 
 def estimate_stage(tables: dict[str, pd.DataFrame], last_year: int, seed: int,
-                   replicates: int = 200, fixed_fiscal_year: int | None = None) -> Estimated:
-    """Weights, group membership and estimates (with replicates) from the curated tables."""
+                   replicates: int = 200, fixed_fiscal_year: int | None = None,
+                   helper: Executor | None = None) -> Estimated:
+    """Weights, group membership and estimates (with replicates) from the curated tables;
+    `helper`: a one-process executor that computes part of the estimates."""
     frames = estimation_frames(tables, last_year)
     economies, income_groups = tables["economies"], tables["income_groups"]
     regions = grouping.sdg_regions(economies)
@@ -90,7 +93,7 @@ def estimate_stage(tables: dict[str, pd.DataFrame], last_year: int, seed: int,
                                  fixed_fiscal_year)
     covariates = economy_covariates(weights["iso3"].unique(), income_groups, regions)
     params = Params(last_year=last_year, seed=seed, replicates=replicates)
-    result = estimate(Inputs(frames["preferred"], weights, covariates), params)
+    result = estimate(Inputs(frames["preferred"], weights, covariates), params, helper=helper)
     report = backtest.report(result.pools)
     # Keep what the aggregate stage needs, compactly: this result is cached on disk.
     result.pools = {}

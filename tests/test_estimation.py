@@ -419,6 +419,19 @@ def test_same_seed_same_estimates(toy):
         np.testing.assert_array_equal(reps, again.replicates[key])
 
 
+def test_a_helper_process_gives_the_same_estimates(toy):
+    """A breakdown computed in a second process draws from its own stream: same figures."""
+    from flows.helper import helper_process
+
+    inputs, result = toy
+    with helper_process() as helper:
+        shared = estimate(inputs, TOY_PARAMS, helper=helper)
+    pd.testing.assert_frame_equal(result.estimates, shared.estimates)
+    assert result.replicates.keys() == shared.replicates.keys()
+    for key, reps in result.replicates.items():
+        np.testing.assert_array_equal(reps, shared.replicates[key])
+
+
 def test_other_seed_changes_intervals_not_values(toy):
     inputs, result = toy
     other = estimate(inputs, Params(replicates=TOY_PARAMS.replicates, seed=TOY_PARAMS.seed + 1))
