@@ -4,8 +4,9 @@
 
 The bare flow is one @flow calling one @task that returns a constant: the orchestrator's own
 cost (here a temporary Prefect server per process, unless PREFECT_API_URL points at one).
-Each is run in a fresh process; the best wall time of each and their ratio are printed, for a
-run that computes every stage and for a rerun on unchanged sources (cached stages).
+Each is run in a fresh process, the three kinds in turn; the best wall time of each and their
+ratio are printed, for a run that computes every stage and for a rerun on unchanged sources
+(cached stages).
 Target: the run costs no more than twice the bare flow.
 """
 from __future__ import annotations
@@ -53,16 +54,20 @@ def main() -> None:
     env.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     out = Path(tempfile.mkdtemp(prefix="ictstats-bench-out-"))
     timed([sys.executable, "-c", BARE], env)  # warm the Prefect home and its database
-    bare = min(timed([sys.executable, "-c", BARE], env) for _ in range(args.repeat))
     command = [sys.executable, "-m", "flows.cli", "run", "--source-dir", str(args.source_dir),
                "--out", str(out)]
-    # every stage computed (the task cache refreshed), then a rerun that reuses the cache
-    fresh = min(timed(command, {**env, "PREFECT_TASKS_REFRESH_CACHE": "true"})
-                for _ in range(args.repeat))
-    cached = min(timed(command, env) for _ in range(args.repeat))
+    # Interleaved, so that a slower spell of a shared machine weighs on every kind alike:
+    # the bare flow, a run computing every stage (task cache refreshed), a rerun reusing it.
+    times = {"bare": [], "computed": [], "cached": []}
+    for _ in range(args.repeat):
+        times["bare"].append(timed([sys.executable, "-c", BARE], env))
+        times["computed"].append(timed(command, {**env, "PREFECT_TASKS_REFRESH_CACHE": "true"}))
+        times["cached"].append(timed(command, env))
+    bare, fresh, cached = (min(times[k]) for k in ("bare", "computed", "cached"))
     print(f"bare Prefect flow: {bare:.1f} s; ictstats run: {fresh:.1f} s computed "
           f"(ratio {fresh / bare:.2f}), {cached:.1f} s on unchanged sources (ratio "
-          f"{cached / bare:.2f})")
+          f"{cached / bare:.2f}); best of {args.repeat}, all runs: "
+          + "; ".join(f"{k} " + " ".join(f"{t:.1f}" for t in v) for k, v in times.items()))
 
 
 if __name__ == "__main__":
