@@ -49,6 +49,8 @@ def if_ready(pool: ProcessPoolExecutor | None) -> ProcessPoolExecutor | None:
 def _load_libraries() -> None:
     from matplotlib import font_manager
 
+    import indicators.estimate  # noqa: F401
+    import reporting.build  # noqa: F401
     import sources.read  # noqa: F401
 
     font_manager.findfont("DejaVu Sans")

@@ -146,7 +146,6 @@ def validate_sources(source_dir: Path, key: str, helper=None) -> list[FileResult
     return read_all(source_dir, if_ready(helper))
 
 
-
 @task(name="curate", cache_policy=NO_CACHE)
 def curate(results, source_dir: Path, checksums: dict[str, str], raw_dir: Path) -> Curated:
     """The curated tables; the files read are archived for reproduction."""
