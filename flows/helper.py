@@ -2,31 +2,47 @@
 
 It is started early (by `ictstats run` while Prefect's temporary server starts, else when
 the flow begins) and loads the libraries meanwhile; then it reads part of the source files
-(sources.read.read_all) and does part of the report (reporting.build.build_report). Both
-give the same output with or without it.
+(sources.read.read_all), computes a breakdown (indicators.estimate.estimate) and does part of
+the report (reporting.build.build_report). Each gives the same output with or without it, and
+does the helper's share itself if the helper has died.
 """
 from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 
-_started: tuple[ProcessPoolExecutor, Future] | None = None
+
+class Helper(ProcessPoolExecutor):
+    """A one-process pool whose `submit` never raises for a dead process: the future then
+    holds BrokenProcessPool, as it does when the process dies during the work, and the
+    caller does the work itself."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        try:
+            return super().submit(fn, *args, **kwargs)
+        except BrokenProcessPool as err:
+            failed: Future = Future()
+            failed.set_exception(err)
+            return failed
+
+
+_started: tuple[Helper, Future] | None = None
 
 
 def start() -> None:
     """Start the helper process, if it is not running yet."""
     global _started
     if _started is None:
-        pool = ProcessPoolExecutor(max_workers=1,
-                                   mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_load_libraries)
+        pool = Helper(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                      initializer=_load_libraries)
         _started = (pool, pool.submit(int))
 
 
 @contextmanager
-def helper_process() -> Iterator[ProcessPoolExecutor]:
+def helper_process() -> Iterator[Helper]:
     """The helper (started now if need be) for the duration of a run; stopped at the end."""
     global _started
     start()
@@ -38,12 +54,13 @@ def helper_process() -> Iterator[ProcessPoolExecutor]:
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def if_ready(pool: ProcessPoolExecutor | None) -> ProcessPoolExecutor | None:
+def if_ready(pool: Helper | None) -> Helper | None:
     """The helper if it has loaded its libraries, so that work given to it starts at once;
-    else None (the caller does the work alone rather than wait)."""
-    if pool is not None and _started is not None and _started[0] is pool and _started[1].done():
-        return pool
-    return None
+    else None (the caller does the work alone rather than wait for it, or for a dead one)."""
+    if pool is None or _started is None or _started[0] is not pool:
+        return None
+    warm_up = _started[1]
+    return pool if warm_up.done() and warm_up.exception() is None else None
 
 
 def _load_libraries() -> None:

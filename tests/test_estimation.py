@@ -432,6 +432,22 @@ def test_a_helper_process_gives_the_same_estimates(toy):
         np.testing.assert_array_equal(reps, shared.replicates[key])
 
 
+def test_a_dead_helper_leaves_the_work_to_the_caller(toy):
+    """The helper's process killed before the work is given to it: same estimates."""
+    import os
+    import signal
+
+    from flows.helper import helper_process
+
+    inputs, result = toy
+    with helper_process() as helper:
+        helper.submit(int).result()
+        for pid in list(helper._processes):
+            os.kill(pid, signal.SIGKILL)
+        shared = estimate(inputs, TOY_PARAMS, helper=helper)
+    pd.testing.assert_frame_equal(result.estimates, shared.estimates)
+
+
 def test_other_seed_changes_intervals_not_values(toy):
     inputs, result = toy
     other = estimate(inputs, Params(replicates=TOY_PARAMS.replicates, seed=TOY_PARAMS.seed + 1))
