@@ -14,11 +14,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from indicators.stage import economy_covariates, estimation_frames
+
 from flows.pipeline import assemble, source_checksums
 from indicators import groups as grouping
 from indicators.backtest import nowcast_trials
 from indicators.estimate import Params, expit, logit
-from indicators.stage import economy_covariates, estimation_frames
 from sources.read import read_all
 
 CANDIDATES = (1.0, 0.9, 0.8, 0.7)

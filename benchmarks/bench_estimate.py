@@ -18,8 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flows.helper import helper_process
-from flows.pipeline import assemble, source_checksums
 from indicators.stage import aggregate_stage, estimate_stage
+
+from flows.pipeline import assemble, source_checksums
 from sources.read import read_all
 
 

@@ -6,7 +6,8 @@ import os
 import sys
 from pathlib import Path
 
-from flows.settings import DEFAULT_OUT, DEFAULT_RAW, configure_prefect, orchestrator_starting
+from flows.runners import RUNNERS
+from flows.settings import DEFAULT_OUT, DEFAULT_RAW, configure_prefect
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -49,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--wait", type=float, default=0, metavar="SECONDS",
                      help="wait this long for another run publishing to --out (default: fail "
                      "at once with a message)")
+    run.add_argument("--runner", choices=RUNNERS, default="default",
+                     help="Prefect task runner: default (a thread per core) or dask (a local "
+                     "cluster of process workers, or the scheduler at $ICTSTATS_DASK_ADDRESS)")
     run.set_defaults(handler=cmd_run)
 
     reproduce = sub.add_parser(
@@ -104,27 +108,28 @@ def resolve_source_dir(arg: Path | None) -> Path | None:
         if not chosen.is_dir():
             raise CliError(f"{chosen}: source directory not found")
         return chosen
-    from flows import acquire
+    from sources import download
 
-    if acquire.resolve_raw_dir(DEFAULT_RAW) is not None:
+    if download.resolve_raw_dir(DEFAULT_RAW) is not None:
         return None
     try:
-        acquire.check_network(acquire.load_download_config()[0].url)
-    except acquire.AcquireError as err:
+        download.check_network(download.load_download_config()[0].url)
+    except download.AcquireError as err:
         raise CliError(str(err)) from None
     return None
 
 
-def run_flow(**parameters) -> str:
+def run_flow(runner: str = "default", **parameters) -> str:
     """Run the pipeline flow; the published path, or a CliError with the flow's message."""
     configure_prefect()
-    with orchestrator_starting():
-        import reporting.build  # noqa: F401  (the publish task's libraries, loaded meanwhile)
-        from flows import helper
-        from flows.pipeline import pipeline
+    from flows.lifetime import bind_children
+    from flows.pipeline import pipeline
+    from flows.runners import task_runner
 
-        helper.start()  # the run's second process loads its libraries meanwhile too
-    state = pipeline(**parameters, return_state=True)
+    bind_children()
+    flow = pipeline if runner == "default" else pipeline.with_options(
+        task_runner=task_runner(runner))
+    state = flow(**parameters, return_state=True)
     if not state.is_completed():
         raise CliError(state.message or "the run failed; the previous publication is unchanged")
     return state.result()
@@ -137,7 +142,7 @@ def cmd_run(args) -> int:
                   "income_fiscal_year": args.income_fy, "wait": args.wait}
     if args.seed is not None:
         parameters["seed"] = args.seed
-    print(f"published {run_flow(**parameters)}")
+    print(f"published {run_flow(args.runner, **parameters)}")
     return 0
 
 
@@ -157,8 +162,10 @@ def cmd_reproduce(args) -> int:
             lineage.restore_sources(run["files"], args.raw_dir, Path(sources))
         except FileNotFoundError as err:
             raise CliError(str(err)) from None
+        # computed afresh: a fresh stage cache, so that nothing earlier stands in
         published = run_flow(source_dir=sources, out_dir=str(args.out),
-                             raw_dir=str(args.raw_dir), **run["parameters"])
+                             raw_dir=str(args.raw_dir), cache_dir=str(Path(sources) / ".cache"),
+                             **run["parameters"])
     differences = compare_publications(args.db, Path(published), run["run_id"])
     if differences:
         raise CliError(f"reproduced run {run['run_id'][:8]} into {published}, but "

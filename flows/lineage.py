@@ -19,18 +19,26 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog import catalog_dir
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-CODE_PACKAGES = ("flows", "indicators", "schemas", "sources", "reporting")
+CODE_PACKAGES = ("catalog", "schemas", "sources", "curate", "indicators", "reporting", "flows")
 JOURNAL_NAME = "runs.jsonl"
 
 
-@cache
 def code_fingerprint() -> str:
+    """The pipeline's own files, and the catalog in use (which may be another copy)."""
+    return _fingerprint(catalog_dir())
+
+
+@cache
+def _fingerprint(catalog: Path) -> str:
     digest = hashlib.sha256()
-    for package in CODE_PACKAGES:
-        for path in sorted((PROJECT_ROOT / package).rglob("*")):
+    folders = [PROJECT_ROOT / p for p in CODE_PACKAGES] + [catalog]
+    for folder in folders:
+        for path in sorted(folder.rglob("*")):
             if path.is_file() and path.suffix in {".py", ".yaml", ".csv", ".mplstyle", ".html"}:
-                digest.update(str(path.relative_to(PROJECT_ROOT)).encode())
+                digest.update(path.name.encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 

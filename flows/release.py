@@ -15,19 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from flows.curate import DATABASE_NAME, Curated, write_checked
+from curate.database import DATABASE_NAME
 
 PUBLISHED_ITEMS = (DATABASE_NAME, "charts", "tables", "report")
 KEEP_RELEASES = 5
 
 
-def publish(curated: Curated, out_dir: Path,
-            build_extras: Callable[[Path, Path], None] | None = None) -> Path:
-    """Build a release (the database, then `build_extras(db, release_dir)`), then publish it.
-    Returns the stable path of the published database."""
+@contextmanager
+def new_release(out_dir: Path) -> Iterator[Path]:
+    """A staging folder to build one release in; published when the block ends without an
+    error, removed in any case. Yields the folder."""
     out_dir = Path(out_dir)
     releases = out_dir / "releases"
     releases.mkdir(parents=True, exist_ok=True)
@@ -35,9 +36,7 @@ def publish(curated: Curated, out_dir: Path,
     staging = releases / f".{name}.tmp"
     staging.mkdir()
     try:
-        write_checked(curated, staging / DATABASE_NAME)
-        if build_extras is not None:
-            build_extras(staging / DATABASE_NAME, staging)
+        yield staging
         release = releases / name
         os.rename(staging, release)
         _fsync(releases)
@@ -49,7 +48,6 @@ def publish(curated: Curated, out_dir: Path,
         prune(releases)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return out_dir / DATABASE_NAME
 
 
 def published_release(out_dir: Path) -> Path | None:

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from indicators.spec import indicators
+from catalog import indicators
 from indicators.weights import WEIGHT_COLUMNS, weight_column
 
 AGGREGATE_SQL = """

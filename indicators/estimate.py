@@ -1,7 +1,7 @@
 """Estimation: a value, with its uncertainty, for every economy-year an aggregate needs.
 
-Entry point: `estimate(inputs, params)`. Everything runs on the logit scale of the per cent
-value, where diffusion curves are close to straight lines:
+Entry point: `estimate_indicator(spec, inputs, params, pools, predictor)`. Everything runs on
+the logit scale of the per cent value, where diffusion curves are close to straight lines:
 - observed years keep their value (status reported or publisher_estimate);
 - years between two observations are interpolated linearly (method `interpolation`);
 - years after the last (before the first) observation follow the economy's own recent logit
@@ -13,24 +13,24 @@ value, where diffusion curves are close to straight lines:
   carried between and beyond observed years, else modelled), then shifted together on the
   logit scale so their population-weighted mean equals the total (`breakdown`).
 Uncertainty: each imputed value gets an error drawn from the backtest's residuals for its
-method and horizon (`indicators.backtest`), one quantile per economy and replicate, so errors
-persist over the years of an economy as trend errors do.
+method and horizon (`indicators.backtest`, computed first and passed in as `pools`), one
+quantile per economy and replicate, so errors persist over the years of an economy as trend
+errors do. Each indicator is estimated on its own (`estimate_indicator`), after the indicator
+that predicts it, with random draws from its own stream: the same in any order or process.
 """
 from __future__ import annotations
 
 import zlib
-from concurrent.futures import Executor, Future
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from indicators.spec import estimated
+from catalog import Indicator, estimated
 from indicators.weights import weight_column
 
 P_FLOOR = 0.1  # per cent: values are clipped to [0.1, 99.9] before the logit
-BREAKDOWNS = {"sex": ("female", "male"), "location": ("urban", "rural")}
+DIMENSIONS = ("sex", "location")  # of a breakdown; its members come from the catalog
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,7 @@ class Inputs:
 class Result:
     estimates: pd.DataFrame  # one row per indicator, iso3, year, sex, location
     replicates: dict = field(default_factory=dict)  # series key -> (R x n) array of values
-    pools: dict = field(default_factory=dict)
+    pools: dict = field(default_factory=dict)       # indicator -> its backtest's pools
 
 
 def logit(p):
@@ -272,55 +272,67 @@ def _preferred(obs: pd.DataFrame, indicator: str, sex="total", location="total")
     return sel.assign(logit=logit(sel["value"]))[["iso3", "year", "logit", "value", "status"]]
 
 
-def estimate(inputs: Inputs, params: Params, pools: dict | None = None,
-             helper: Executor | None = None) -> Result:
-    """Estimate every headline series; with `pools` (from the backtest), draw replicates.
-    With a `helper` (a one-process executor), the first breakdown is computed there."""
-    from indicators.backtest import residual_pools
+def series_inputs(inputs: Inputs, spec: Indicator, params: Params
+                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The observed totals of one indicator (iso3, year, logit, value, status) and the grid of
+    economy-years to estimate."""
+    grid = _series_grid(inputs.weights, spec.estimation["first_year"], params.last_year)
+    obs = _preferred(inputs.observations, spec.code)
+    return obs[obs["iso3"].isin(set(grid["iso3"]))], grid
 
-    rng = np.random.default_rng(params.seed)
-    rows, replicates, all_pools, breakdowns = [], {}, {}, []
-    totals: dict[str, pd.DataFrame] = {}
-    for spec in estimated():
-        code, first = spec.code, spec.estimation["first_year"]
-        grid = _series_grid(inputs.weights, first, params.last_year)
-        obs = _preferred(inputs.observations, code)
-        obs = obs[obs["iso3"].isin(set(grid["iso3"]))]
-        predictor = totals.get(spec.estimation.get("predictor"))
-        total = estimate_totals(obs[["iso3", "year", "logit"]], grid, inputs.covariates,
-                                params, predictor)
-        totals[code] = total
-        pool = pools[code] if pools else residual_pools(obs, grid, inputs.covariates, params,
-                                                        predictor)
-        all_pools[code] = pool
-        total = total.merge(obs[["iso3", "year", "value", "status"]], on=["iso3", "year"],
-                            how="left")
-        q = rng.random((params.replicates, total["iso3"].nunique()))
-        econ_index = pd.factorize(total["iso3"])[0]
-        errors = draw_errors(pool, total["method"].to_numpy(), total["horizon"].to_numpy(),
-                             q[:, econ_index])
-        total_reps = expit(total["logit"].to_numpy() + errors)
-        observed = total["method"].to_numpy() == "observed"
-        total_reps[:, observed] = total["value"].to_numpy()[observed]
-        point = np.where(observed, total["value"], expit(total["logit"]))
-        rows.append(_rows(code, "total", "total", total, point, total_reps))
-        replicates[(code, "total", "total")] = total_reps
-        for dimension, members in BREAKDOWNS.items():
-            if dimension not in spec.breakdowns or len(spec.breakdowns[dimension]) < 3:
-                continue
-            job = (inputs, spec, dimension, members, total, point, total_reps, params, pool)
-            breakdowns.append((job, helper.submit(_breakdown, *job) if helper and not breakdowns
-                                    else _breakdown(*job)))
-    for job, done in breakdowns:
-        if isinstance(done, Future):
-            try:
-                done = done.result()
-            except BrokenProcessPool:  # the helper died: compute its breakdown here
-                done = _breakdown(*job)
-        rows += done[0]
-        replicates.update(done[1])
-    estimates = pd.concat(rows, ignore_index=True)
-    return Result(estimates, replicates, all_pools)
+
+@dataclass
+class IndicatorEstimate:
+    """One indicator estimated: its rows of `estimates`, their replicates, and its totals on
+    the logit scale (which the indicator it predicts uses)."""
+
+    code: str
+    rows: pd.DataFrame
+    replicates: dict            # (code, sex, location) -> (R x n) array of values
+    total: pd.DataFrame         # iso3, year, logit, method, horizon
+
+
+def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params, pools: dict,
+                       predictor: pd.DataFrame | None = None) -> IndicatorEstimate:
+    """The totals and breakdowns of one indicator with their replicates. `pools`: the
+    residual pools of its backtest; `predictor`: the totals of its predicting indicator."""
+    code = spec.code
+    obs, grid = series_inputs(inputs, spec, params)
+    total = estimate_totals(obs[["iso3", "year", "logit"]], grid, inputs.covariates, params,
+                            predictor)
+    logits = total
+    total = total.merge(obs[["iso3", "year", "value", "status"]], on=["iso3", "year"],
+                        how="left")
+    rng = np.random.default_rng([params.seed, zlib.crc32(f"{code}/total".encode())])
+    q = rng.random((params.replicates, total["iso3"].nunique()))
+    econ_index = pd.factorize(total["iso3"])[0]
+    errors = draw_errors(pools, total["method"].to_numpy(), total["horizon"].to_numpy(),
+                         q[:, econ_index])
+    total_reps = expit(total["logit"].to_numpy() + errors)
+    observed = total["method"].to_numpy() == "observed"
+    total_reps[:, observed] = total["value"].to_numpy()[observed]
+    point = np.where(observed, total["value"], expit(total["logit"]))
+    rows = [_rows(code, "total", "total", total, point, total_reps)]
+    replicates = {(code, "total", "total"): total_reps}
+    for dimension in DIMENSIONS:
+        members = spec.members(dimension)
+        if len(members) != 2:
+            continue
+        member_rows, member_reps = _breakdown(inputs, spec, dimension, members, total, point,
+                                              total_reps, params, pools)
+        rows += member_rows
+        replicates.update(member_reps)
+    return IndicatorEstimate(code, pd.concat(rows, ignore_index=True), replicates, logits)
+
+
+def combine(parts: list[IndicatorEstimate], pools: dict | None = None) -> Result:
+    """One result from every indicator's, in catalog estimation order (so that sums over
+    the rows are the same whichever order the indicators were computed in)."""
+    order = {spec.code: i for i, spec in enumerate(estimated())}
+    parts = sorted(parts, key=lambda p: order[p.code])
+    replicates = {k: v for p in parts for k, v in p.replicates.items()}
+    return Result(pd.concat([p.rows for p in parts], ignore_index=True), replicates,
+                  pools or {})
 
 
 def _rows(code, sex, location, frame, point, reps) -> pd.DataFrame:

@@ -1,23 +1,22 @@
 """The `headline` table: the twelve figures of WSIS+20 outcome paragraphs 20-22, ours beside
-the quoted ones (indicators/wsis20_headline_figures.csv, from ITU Facts and Figures 2025 and
+the quoted ones (catalog/wsis20_headline_figures.csv, from ITU Facts and Figures 2025 and
 UN A/80/L.41). The quoted values are for readers: no method here looks at them."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
-QUOTED = Path(__file__).with_name("wsis20_headline_figures.csv")
-GROUP_CODES = {"World": "WLD", "High-income economies": "HIC", "Low-income economies": "LIC"}
+from catalog import group_code_for, indicators, quoted_figures_path
+
+# the quoted file's breakdown -> (sex, location)
 BREAKDOWN = {"total": ("total", "total"), "female": ("female", "total"),
              "male": ("male", "total"), "urban": ("total", "urban"), "rural": ("total", "rural")}
 
 
 def quoted_figures() -> pd.DataFrame:
-    q = pd.read_csv(QUOTED, dtype={"note": "str", "relation": "str"})
+    q = pd.read_csv(quoted_figures_path(), dtype={"note": "str", "relation": "str"})
     q["sex"] = q["breakdown"].map(lambda b: BREAKDOWN[b][0])
     q["location"] = q["breakdown"].map(lambda b: BREAKDOWN[b][1])
-    q["group_code"] = q["group"].map(GROUP_CODES)
+    q["group_code"] = q["group"].map(group_code_for)
     return q
 
 
@@ -58,17 +57,20 @@ def _note(row, estimates: pd.DataFrame, observations: pd.DataFrame) -> str:
                      f"with reported data for {row.year}")
     latest = series[series["year"] == last_year] if last_year else series
     n_econ = series["iso3"].nunique()
-    if row.indicator == "IT_MOB_OWN":
-        parts.append(f"ownership is observed in {n_econ} economies in all (at most "
+    spec = indicators()[row.indicator]
+    universe = estimates.loc[estimates["indicator"] == row.indicator, "iso3"].nunique()
+    if row.sex == row.location == "total" and n_econ < universe / 2:
+        predictor = indicators()[spec.predictor].label if spec.predictor else "year"
+        parts.append(f"{spec.label.lower()} is observed in {n_econ} economies in all (at most "
                      f"{series.groupby('year')['iso3'].nunique().max()} in a year); the others "
-                     "are modelled from Internet use, income group and region")
+                     f"are modelled from {predictor.lower()}, income group and region")
     if row.location != "total":
         years = f"{series['year'].min()}-{last_year}" if last_year else "no years"
         parts.append(f"urban/rural values rest on one ITU cross-section ({years}, "
                      f"{n_econ} economies); other economies' gaps are modelled and all gaps "
                      "are held constant on the logit scale")
-    if row.sex != "total" and row.indicator == "IT_USE_ii99":
-        parts.append(f"Internet use by sex is observed to {last_year} "
+    if row.sex != "total":
+        parts.append(f"{spec.label} by sex is observed to {last_year} "
                      f"({latest['iso3'].nunique()} economies that year)")
     if isinstance(row.note, str) and row.note:
         parts.append(row.note.replace("in ict-data", "in the sources"))

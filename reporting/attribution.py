@@ -8,7 +8,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from reporting.data import URBAN_SHARE, WEIGHT_INDICATORS, ReportData
+from catalog import population_indicators, urban_share_indicator
+from reporting.data import ReportData
 
 Series = tuple[str, str, str]   # indicator, sex, location
 
@@ -17,7 +18,7 @@ def predictors(indicator: str) -> list[str]:
     """The indicator chain the estimation model uses for economies never observed
     (catalog.yaml `estimation.predictor`): 4G -> 3G -> 2G -> Internet use."""
     try:
-        from indicators.spec import indicators
+        from catalog import indicators
         catalog = indicators()
     except (ImportError, OSError, ValueError, KeyError, TypeError):
         # the catalog is other code's business: a note without the predictors still holds
@@ -91,7 +92,7 @@ def data_usage(data: ReportData, series: Iterable[Series]) -> pd.DataFrame:
 
 
 def weight_usage(data: ReportData, urban: bool = False) -> pd.DataFrame:
-    codes = list(WEIGHT_INDICATORS) + ([URBAN_SHARE] if urban else [])
+    codes = list(population_indicators()) + ([urban_share_indicator()] if urban else [])
     u = data.usage[data.usage["indicator"].isin(codes)].copy()
     u["_rank"] = u["indicator"].map({c: i for i, c in enumerate(codes)})
     return u.sort_values(["_rank", "release"]).drop(columns="_rank")

@@ -1,19 +1,16 @@
 """Build every report output from one published database, and publish Prefect artifacts.
 
 `build_report(db_path, out_dir)` reads the database read-only and writes
-`out_dir/charts`, `out_dir/tables` and `out_dir/report`; it can write into any directory
-(e.g. a staging directory published together with the database). Given a helper process
-(flows/helper.py), it does part of the work meanwhile.
+`out_dir/charts`, `out_dir/tables` and `out_dir/report`, one after the other (the flow runs
+the same steps as parallel tasks: flows/report_tasks.py).
 """
 from __future__ import annotations
 
 import math
-from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from reporting.charts import CHART_IDS, draw
-from reporting.data import ReportData, load
+from reporting.data import load
 from reporting.page import write_page
 from reporting.tables import headline_frame, write_tables
 
@@ -21,40 +18,19 @@ HEADLINE_ARTIFACT_KEY = "ictstats-headline"
 CHARTS_ARTIFACT_KEY = "ictstats-charts"
 
 
-# The helper's share of the report, about half of its work: these charts and the tables.
-HELPER_CHARTS = ("data_coverage", "coverage_4g")
-
-
-def build_report(db_path: Path, out_dir: Path, helper: Executor | None = None) -> dict:
+def build_report(db_path: Path, out_dir: Path) -> dict:
     """Charts, tables and the page from the database at db_path, written under out_dir.
-    With a `helper` (a one-process executor), the helper does its share meanwhile.
 
     Returns {"charts": {chart id: {"svg", "png", "alt", "json": Path}},
              "tables": {name: Path}, "page": Path}."""
     db_path, out_dir = Path(db_path), Path(out_dir)
     data = load(db_path)
-    mine = [c for c in CHART_IDS if helper is None or c not in HELPER_CHARTS]
-    pending = helper.submit(_helper_share, db_path, out_dir) if helper else None
-    drawn = draw(data, out_dir / "charts", mine)
-    if pending is None:
-        tables = write_tables(data, out_dir / "tables")
-    else:
-        try:
-            theirs, tables = pending.result()
-        except BrokenProcessPool:  # the helper died (e.g. out of memory): do its share here
-            theirs, tables = _helper_share(data, out_dir)
-        drawn.update(theirs)
+    drawn = draw(data, out_dir / "charts", CHART_IDS)
+    tables = write_tables(data, out_dir / "tables")
     charts = [drawn[c][0] for c in CHART_IDS]
     chart_paths = {c: drawn[c][1] for c in CHART_IDS}
     page = write_page(data, charts, chart_paths, out_dir / "report")
     return {"charts": chart_paths, "tables": tables, "page": page}
-
-
-def _helper_share(data: ReportData | Path, out_dir: Path) -> tuple[dict, dict]:
-    if not isinstance(data, ReportData):
-        data = load(data)
-    return (draw(data, out_dir / "charts", list(HELPER_CHARTS)),
-            write_tables(data, out_dir / "tables"))
 
 
 def _plain(v):

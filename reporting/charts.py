@@ -24,6 +24,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.transforms import offset_copy
 
+from catalog import groups_of
 from reporting import style
 from reporting.attribution import source_note
 from reporting.data import ReportData
@@ -337,7 +338,7 @@ def _group_lines(data: ReportData, indicator: str, groups: list[str], title: str
 
 
 def internet_income(data: ReportData) -> Chart:
-    groups = ["WLD", *style.INCOME_ORDER]
+    groups = ["WLD", *groups_of("income")]
     rows, title, note, fig, first, end = _group_lines(
         data, "IT_USE_ii99", groups, "Internet use by income group, {first}–{end}",
         "Share of the population using the Internet, by World Bank income group",
@@ -368,7 +369,7 @@ def internet_income(data: ReportData) -> Chart:
 
 
 def coverage_4g(data: ReportData) -> Chart:
-    groups = ["WLD", *style.INCOME_ORDER, "LDC"]
+    groups = ["WLD", *groups_of("income"), "LDC"]
     rows, title, note, fig, first, end = _group_lines(
         data, "IT_MOB_4GNTWK", groups, "4G mobile network coverage by group, {first}–{end}",
         "Share of the population within range of at least a 4G mobile network",
@@ -521,7 +522,7 @@ def gender(data: ReportData) -> Chart:
 
 def sdg_regions(data: ReportData) -> Chart:
     end = last_year(data)
-    full = aggregate_rows(data, "IT_USE_ii99", [*style.SDG_REGIONS, "WLD"])
+    full = aggregate_rows(data, "IT_USE_ii99", [*groups_of("sdg_region"), "WLD"])
     regional = full[full["group_code"] != "WLD"]
     reported_years = regional.loc[~regional["estimated"] & (regional["year"] < end), "year"]
     base = int(reported_years.max()) if len(reported_years) else end - 1

@@ -8,9 +8,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-# Indicators whose values weight the aggregates (see indicators/weights.py).
-WEIGHT_INDICATORS = ("WPP.POP.TOTL", "WPP.POP.10UP", "SP.POP.TOTL")
-URBAN_SHARE = "SP.URB.TOTL.IN.ZS"
+from catalog import groups, indicators
 
 
 @dataclass
@@ -40,8 +38,6 @@ class ReportData:
 
 
 # Reading order of the headline figures within a paragraph.
-_INDICATOR_ORDER = {"IT_USE_ii99": 0, "IT_MOB_OWN": 1, "IT_MOB_4GNTWK": 2}
-_GROUP_ORDER = {"WLD": 0, "HIC": 1, "LIC": 2}
 _BREAKDOWN_ORDER = {("total", "total"): 0, ("total", "urban"): 1, ("total", "rural"): 2,
                     ("female", "total"): 3, ("male", "total"): 4}
 
@@ -49,8 +45,8 @@ _BREAKDOWN_ORDER = {("total", "total"): 0, ("total", "urban"): 1, ("total", "rur
 def _reading_order(headline: pd.DataFrame) -> pd.DataFrame:
     key = pd.DataFrame({
         "p": headline["paragraph"],
-        "i": headline["indicator"].map(_INDICATOR_ORDER).fillna(9),
-        "g": headline["group_code"].map(_GROUP_ORDER).fillna(9),
+        "i": headline["indicator"].map({c: i for i, c in enumerate(indicators())}),
+        "g": headline["group_code"].map({c: g.order for c, g in groups().items()}),
         "b": [_BREAKDOWN_ORDER.get((s, loc), 9)
               for s, loc in zip(headline["sex"], headline["location"])],
         "y": headline["year"]})

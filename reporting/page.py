@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog import groups
 from reporting import style
 from reporting.attribution import all_publishers
 from reporting.charts import Chart
@@ -293,11 +294,9 @@ def write_page(data: ReportData, charts: list[Chart], chart_paths: dict[str, dic
     toc = "".join(f'<li><a href="#fig-{esc(c.id)}">{esc(c.title)}</a></li>' for c in charts)
     tables = (_headline_table(h)
               + _group_year_table(data, 2, "IT_USE_ii99", "total", "total",
-                                  ["WLD", *style.INCOME_ORDER, "LDC", "LLDC", "SIDS",
-                                   *style.SDG_REGIONS], "Internet use by group and year")
+                                  list(groups()), "Internet use by group and year")
               + _group_year_table(data, 3, "IT_MOB_4GNTWK", "total", "total",
-                                  ["WLD", *style.INCOME_ORDER, "LDC", "LLDC", "SIDS",
-                                   *style.SDG_REGIONS],
+                                  list(groups()),
                                   "Population covered by at least a 4G network by group and "
                                   "year"))
     page = f"""<!DOCTYPE html>

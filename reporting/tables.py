@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import xlsxwriter
 
+from catalog import groups, indicators
 from reporting import style
 from reporting.attribution import all_publishers
 from reporting.data import ReportData
 
 PERCENT, RATIO, PERSONS, SHARE, INTEGER = "0.0", "0.00", "#,##0", "0%", "0"
 HEADER_STYLE = {"bold": True, "bg_color": "#DDE6F0", "text_wrap": True, "valign": "top"}
-GROUP_ORDER = ["WLD", *style.INCOME_ORDER, "LDC", "LLDC", "SIDS", *style.SDG_REGIONS]
 
 HEADLINE_COLUMNS = ["paragraph", "figure", "indicator", "sex", "location", "group_code",
                     "group_name", "year", "value", "lower", "upper", "unit",
@@ -75,7 +75,7 @@ def headline_frame(data: ReportData) -> pd.DataFrame:
 
 
 def _group_rank(codes: pd.Series) -> pd.Series:
-    rank = {c: i for i, c in enumerate(GROUP_ORDER)}
+    rank = {c: g.order for c, g in groups().items()}
     return codes.map(lambda c: rank.get(c, len(rank)))
 
 
@@ -335,7 +335,7 @@ def write_aggregates(data: ReportData, out_dir: Path) -> dict[str, Path]:
         fmt = {c: PERCENT for c in wide.columns if c.isdigit()}
         _sheet(wb, name, wide, fmt, widths={"group_code": 11, "group_name": 40,
                                             **{c: 7 for c in fmt}}, freeze="C2")
-        contents.append(f"{name}: {style.INDICATOR_UNITS.get(code, '')}, value by group and "
+        contents.append(f"{name}: {indicators()[code].unit_label}, value by group and "
                         "year (intervals and coverage in 'All aggregates')")
     _sheet(wb, "All aggregates", agg, _formats_for(agg),
            row_formats=agg["unit"].map(_value_format),

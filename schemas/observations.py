@@ -10,7 +10,7 @@ import datetime as dt
 import pandas as pd
 import pandera.pandas as pa
 
-from indicators.spec import UNIT_RANGES, indicators
+from catalog import UNIT_RANGES, indicators
 
 SEXES = ["total", "female", "male"]
 LOCATIONS = ["total", "urban", "rural"]

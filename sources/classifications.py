@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog import Source
 from schemas import classifications as cls
 from schemas import raw as raw_layouts
 from sources.base import (
@@ -17,7 +18,6 @@ from sources.base import (
     read_csv_strings,
     read_excel_strings,
 )
-from sources.catalog import SourceEntry
 from sources.validate import apply_schema, check_layout
 
 INCOME_CODES = {
@@ -28,7 +28,7 @@ INCOME_CODES = {
 UNCLASSIFIED = {"", "..", "nan", "None"}
 
 
-def _income(frame: pd.DataFrame, path: Path, entry: SourceEntry, rows_read: int,
+def _income(frame: pd.DataFrame, path: Path, entry: Source, rows_read: int,
             extra: dict | None = None) -> Extract:
     """Income-group rows (iso3, fiscal_year, group text, row) → validated `income_groups`."""
     frame = frame.copy()
@@ -58,7 +58,7 @@ def _flag(series: pd.Series) -> pd.Series:
     return series.fillna("").astype(str).str.strip().str.lower().isin(["x", "true", "1", "yes"])
 
 
-def read_country_codes(path: Path, entry: SourceEntry, ctx=None) -> Extract:
+def read_country_codes(path: Path, entry: Source, ctx=None) -> Extract:
     raw, _ = read_csv_strings(path)
     columns = {
         "ISO3166-1-Alpha-3": "iso3", "M49": "m49", "CLDR display name": "name",
@@ -82,7 +82,7 @@ def read_country_codes(path: Path, entry: SourceEntry, ctx=None) -> Extract:
     return Extract({"economies": accepted}, len(raw) + len(raw.attrs["ragged"]), quarantine)
 
 
-def read_wb_country_metadata(path: Path, entry: SourceEntry, ctx=None) -> Extract:
+def read_wb_country_metadata(path: Path, entry: Source, ctx=None) -> Extract:
     """World Bank Metadata_Country file: economies have a Region, aggregates have none."""
     raw, _ = read_csv_strings(path)
     check_layout(path, raw, raw_layouts.WB_METADATA)
@@ -105,7 +105,7 @@ def read_wb_country_metadata(path: Path, entry: SourceEntry, ctx=None) -> Extrac
     return extract
 
 
-def _fiscal_year_of(entry: SourceEntry) -> int:
+def _fiscal_year_of(entry: Source) -> int:
     """'WB FY25 …' → 2025."""
     for token in entry.release.replace("(", " ").split():
         if token.startswith("FY") and token[2:4].isdigit():
@@ -113,7 +113,7 @@ def _fiscal_year_of(entry: SourceEntry) -> int:
     raise SourceError(entry.pattern, f"catalog release {entry.release!r} names no fiscal year")
 
 
-def read_wb_class(path: Path, entry: SourceEntry, ctx=None) -> Extract:
+def read_wb_class(path: Path, entry: Source, ctx=None) -> Extract:
     """CLASS.xlsx: 'List of economies' (income group of one FY) and 'Groups' (aggregates)."""
     sheet = read_excel_strings(path, "List of economies")
     frame = _header_at(sheet, path, "Code")
@@ -150,7 +150,7 @@ def _header_at(sheet: pd.DataFrame, path: Path, first_key: str) -> pd.DataFrame:
     raise SourceError(path, f"wrong layout: no header row with a '{first_key}' column")
 
 
-def read_wb_oghist_wide(path: Path, entry: SourceEntry, ctx=None) -> Extract:
+def read_wb_oghist_wide(path: Path, entry: Source, ctx=None) -> Extract:
     """OGHIST 'Country Analytical History': one column per fiscal year (FY10 … FY23)."""
     sheet = read_excel_strings(path, "Country Analytical History")
     frame = _header_at(sheet, path, "Code")
@@ -169,7 +169,7 @@ def _fy(column: str) -> int:
     return (1900 if two >= 50 else 2000) + two
 
 
-def read_wb_oghist_long(path: Path, entry: SourceEntry, ctx=None) -> Extract:
+def read_wb_oghist_long(path: Path, entry: Source, ctx=None) -> Extract:
     """OGHIST reshaped long (Code, Year, Group): Year is the GNI year, so FY = Year + 2."""
     sheet = read_excel_strings(path, "Country Analytical History")
     frame = _header_at(sheet, path, "Code")
@@ -186,7 +186,7 @@ def read_wb_oghist_long(path: Path, entry: SourceEntry, ctx=None) -> Extract:
     return extract
 
 
-def read_odw_codes(path: Path, entry: SourceEntry, ctx=None) -> Extract:
+def read_odw_codes(path: Path, entry: Source, ctx=None) -> Extract:
     """Open Data Watch codes: WB income group as of July 2020 (FY21)."""
     raw, _ = read_csv_strings(path)
     code_col = "World Bank Income Group Code (July 2020)"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog import Source, code_for, indicators
 from sources.base import (
     Context,
     Extract,
@@ -16,7 +17,6 @@ from sources.base import (
     read_excel_strings,
     read_text,
 )
-from sources.catalog import SourceEntry
 from sources.observations import finish
 
 # (section of the two-row header, column label) → (sex, location)
@@ -37,7 +37,7 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", str(name).lower()).strip()
 
 
-def read_itu_xls(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_itu_xls(path: Path, entry: Source, ctx: Context) -> Extract:
     """Sheet with a two-row header (section: All/Gender/Urban/Rural; label) above the data.
 
     The economy is named, not coded: names are matched to ISO3 through the classification
@@ -75,13 +75,14 @@ def read_itu_xls(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
             "sex": sex, "location": location, "value_text": data[j],
             "row": rows, "column": f"{sections[j]} {labels[j]}",
         })[~unmatched.to_numpy()])
-    long = pd.concat(parts).assign(indicator="IT_USE_ii99", unit="percent", status="reported")
+    long = pd.concat(parts).assign(indicator=entry.indicator,
+                                   unit=indicators()[entry.indicator].unit, status="reported")
     extract = finish(long, path, entry, ctx, len(data))
     extract.quarantine = pd.concat([q_names, extract.quarantine], ignore_index=True)
     return extract
 
 
-def read_itu_datahub(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_itu_datahub(path: Path, entry: Source, ctx: Context) -> Extract:
     """ITU DataHub API JSON. Data records (`dataYear` with `answer`) for a country (`isoCode`,
     `IsoCode` or `entityIso`) are observations; for a region (`regionName`) publisher
     aggregates. Indicator metadata and code lists are kept as reference tables."""
@@ -110,7 +111,13 @@ def read_itu_datahub(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     raise SourceError(path, "wrong layout: not a DataHub data, country, region or indicator list")
 
 
-ITU_CODES = {"i99H": "IT_USE_ii99"}
+def _catalog_code(code: str | None) -> str | None:
+    """The catalog's code for a DataHub code (i99H is IT_USE_ii99); unknown ones as they are,
+    for the schema to reject."""
+    try:
+        return code_for(code)
+    except KeyError:
+        return code
 
 
 def _datahub_data(records, path, entry, ctx) -> Extract:
@@ -121,14 +128,16 @@ def _datahub_data(records, path, entry, ctx) -> Extract:
         rows.append({
             "iso3": iso if iso else r.get("regionName", ""),
             "is_aggregate": not iso,
-            "indicator": ITU_CODES.get(r.get("code"), r.get("code")),
+            "indicator": _catalog_code(r.get("code")),
             "year": r.get("dataYear"), "year_column": "dataYear",
             "value_text": None if answer[0].get("value") is None else str(answer[0]["value"]),
             "row": number, "column": "answer.value",
-            "sex": "total", "location": "total", "unit": "percent", "status": "reported",
+            "sex": "total", "location": "total", "status": "reported",
             "release": f"ITU DataHub (updated {str(r.get('updateDate', ''))[:10]})",
         })
     long = pd.DataFrame(rows)
     if long.empty:
         return Extract({}, 0, empty_quarantine())
+    long["unit"] = long["indicator"].map(
+        lambda c: indicators()[c].unit if c in indicators() else "")
     return finish(long, path, entry, ctx, len(records))

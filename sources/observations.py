@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog import Source
 from sources.base import Context, Extract, quarantine_rows, ragged_quarantine
-from sources.catalog import SourceEntry
 from sources.validate import validate_observations
 
 AGGREGATE_COLUMNS = ["indicator", "group_code", "year", "sex", "location", "value", "unit",
                      "source", "release"]
 
 
-def finish(long: pd.DataFrame, path: Path, entry: SourceEntry, ctx: Context, rows_read: int,
+def finish(long: pd.DataFrame, path: Path, entry: Source, ctx: Context, rows_read: int,
            raw: pd.DataFrame | None = None) -> Extract:
     """`long` has indicator, iso3, year, sex, location, unit, status, value_text, row, column.
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from indicators.spec import code_for, indicators
+from catalog import Source, code_for, indicators
 from schemas import raw as raw_layouts
 from sources.base import Context, Extract, SourceError, read_csv_strings
-from sources.catalog import SourceEntry
 from sources.observations import finish
 from sources.validate import check_layout
 
@@ -18,7 +17,7 @@ from sources.validate import check_layout
 OWID_COUNTRY_CODES = {"OWID_KOS": "XKX"}
 
 
-def read_owid(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_owid(path: Path, entry: Source, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
     check_layout(path, raw, raw_layouts.OWID_GRAPHER)
     series = [c for c in raw.columns if c not in ("Entity", "Code", "Year", "_row")]

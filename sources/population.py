@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from catalog import Source
 from schemas import raw as raw_layouts
 from sources.base import (
     Context,
@@ -13,7 +14,6 @@ from sources.base import (
     quarantine_rows,
     read_csv_strings,
 )
-from sources.catalog import SourceEntry
 from sources.observations import finish
 from sources.validate import check_layout
 
@@ -32,7 +32,7 @@ WPP_COLUMNS = {
 LAST_ESTIMATE_YEAR = 2020
 
 
-def read_wpp(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_wpp(path: Path, entry: Source, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
     check_layout(path, raw, raw_layouts.WPP_2019)
     present = [c for c in WPP_COLUMNS if c in raw]
@@ -58,7 +58,7 @@ SINGLE_AGE_COLUMNS = ["ISO3_code", "Time", "AgeGrpStart", "PopMale", "PopFemale"
 WPP2024_LAST_ESTIMATE_YEAR = 2023
 
 
-def read_wpp_single_age(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_wpp_single_age(path: Path, entry: Source, ctx: Context) -> Extract:
     """WPP 2024 population by single age and sex (thousands, 1 January), summed to total,
     aged 10+ and aged 15+ per country and year. Rows for regions (no ISO3 code) are skipped."""
     try:

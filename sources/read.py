@@ -1,16 +1,14 @@
 """Read every source file under a directory: classifications first, then the data files."""
 from __future__ import annotations
 
-from concurrent.futures import Executor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from catalog import Source, sources
 from sources import classifications, itu, owid, population, un_sdg, world_bank
 from sources.base import Context, Extract, SourceError
-from sources.catalog import SourceEntry, files_in
 from sources.itu import normalise_name
 
 ADAPTERS = {
@@ -50,47 +48,42 @@ NAME_ALIASES = {
 
 @dataclass
 class FileResult:
-    entry: SourceEntry
+    entry: Source
     path: Path
     extract: Extract | None = None
     error: SourceError | None = None
 
 
-def read_all(source_dir: Path, helper: Executor | None = None) -> list[FileResult]:
+def files_in(source_dir: Path) -> list[tuple[Source, Path]]:
+    """Every (source, file) found under `source_dir`, classifications first, in a stable
+    order (catalog order, then file name)."""
+    found = []
+    for entry in sources():
+        for path in sorted(Path(source_dir).glob(entry.pattern)):
+            if path.is_file():
+                found.append((entry, path))
+    return sorted(found, key=lambda ep: (not ep[0].is_classification,))
+
+
+def read_all(source_dir: Path) -> list[FileResult]:
     """Every catalogued file under `source_dir`, read and validated; failures kept as errors.
-    With a `helper` (a one-process executor), it reads about half of the data files."""
+    (The flow reads the same files as one task each: classifications, then the others.)"""
     files = files_in(source_dir)
-    results = [_read(entry, path, None) for entry, path in files if entry.is_classification]
-    ctx = build_context([r.extract for r in results if r.extract])
-    data = [(entry, path) for entry, path in files if not entry.is_classification]
-    theirs = _half_the_bytes(data) if helper else []
-    pending = helper.submit(_read_each, [data[i] for i in theirs], ctx) if theirs else None
-    done = {i: _read(*data[i], ctx) for i in range(len(data)) if i not in theirs}
-    if pending is not None:
-        try:
-            done.update(zip(theirs, pending.result()))
-        except BrokenProcessPool:  # the helper died: read its share here
-            done.update((i, _read(*data[i], ctx)) for i in theirs)
-    return results + [done[i] for i in range(len(data))]
+    classifications = read_classifications(files)
+    ctx = context_of(classifications)
+    return classifications + [read_file(entry, path, ctx) for entry, path in files
+                              if not entry.is_classification]
 
 
-def _read_each(files: list[tuple[SourceEntry, Path]], ctx: Context) -> list[FileResult]:
-    return [_read(entry, path, ctx) for entry, path in files]
+def read_classifications(files: list[tuple[Source, Path]]) -> list[FileResult]:
+    return [read_file(entry, path, None) for entry, path in files if entry.is_classification]
 
 
-def _half_the_bytes(files: list[tuple[SourceEntry, Path]]) -> list[int]:
-    """Indices of files holding about half of the bytes (largest first, to the lighter side)."""
-    sizes = [path.stat().st_size for _, path in files]
-    sides: tuple[list[int], list[int]] = ([], [])
-    loads = [0, 0]
-    for i in sorted(range(len(files)), key=lambda i: -sizes[i]):
-        side = 0 if loads[0] <= loads[1] else 1
-        sides[side].append(i)
-        loads[side] += sizes[i]
-    return sorted(sides[1])
+def context_of(classifications: list[FileResult]) -> Context:
+    return build_context([r.extract for r in classifications if r.extract])
 
 
-def _read(entry: SourceEntry, path: Path, ctx: Context | None) -> FileResult:
+def read_file(entry: Source, path: Path, ctx: Context | None) -> FileResult:
     try:
         return FileResult(entry, path, extract=ADAPTERS[entry.adapter](path, entry, ctx))
     except SourceError as err:

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from indicators.spec import code_for, indicators
+from catalog import Source, code_for, indicators
 from schemas import raw as raw_layouts
 from sources.base import Context, Extract, SourceError, read_csv_strings
-from sources.catalog import SourceEntry
 from sources.observations import finish
 from sources.validate import check_layout
 
@@ -64,7 +63,7 @@ def _ddf_keys(path: Path) -> list[str]:
     return [k for k in keys.split("--") if k]
 
 
-def read_sdg_ddf(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_sdg_ddf(path: Path, entry: Source, ctx: Context) -> Extract:
     """One DDF datapoints file: key columns, then one value column named after the series."""
     raw, _ = read_csv_strings(path)
     # The file name declares the key columns (…--by--geo_area--nature--sex--units--year.csv):
@@ -97,7 +96,7 @@ def read_sdg_ddf(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
     return finish(long, path, entry, ctx, rows_read, raw)
 
 
-def read_sdg_api(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_sdg_api(path: Path, entry: Source, ctx: Context) -> Extract:
     """The official SDG API CSV layout (SeriesCode, GeoAreaCode, TimePeriod, Value, Sex, …)."""
     raw, _ = read_csv_strings(path)
     check_layout(path, raw, raw_layouts.SDG_API)

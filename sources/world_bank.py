@@ -1,5 +1,6 @@
 """World Bank adapters: bulk CSV (wide years), the 2024 excerpt, the long population file and
-DataBank extracts. All return IT.NET.USER.ZS as IT_USE_ii99 (the same ITU series)."""
+DataBank extracts. Indicator codes are mapped to the catalog's (IT.NET.USER.ZS is read as
+IT_USE_ii99, the same ITU series); a layout that names no indicator takes its source's."""
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from indicators.spec import code_for, indicators
+from catalog import Source, code_for, indicators
 from schemas import raw as raw_layouts
 from sources.base import (
     YEAR_HEADER,
@@ -17,7 +18,6 @@ from sources.base import (
     read_csv_strings,
     read_excel_strings,
 )
-from sources.catalog import SourceEntry
 from sources.observations import finish
 from sources.validate import check_layout
 
@@ -38,7 +38,7 @@ def _constant(long: pd.DataFrame, indicator: str, status: str = "reported") -> p
 BULK_ID_COLUMNS = ["Country Name", "Country Code", "Indicator Name", "Indicator Code"]
 
 
-def read_wb_bulk(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_wb_bulk(path: Path, entry: Source, ctx: Context) -> Extract:
     """World Bank API bulk CSV, with or without its four metadata lines."""
     raw, _ = read_csv_strings(path, header_starts_with="Country Name")
     check_layout(path, raw, raw_layouts.WB_BULK)
@@ -74,27 +74,27 @@ def _last_updated(path: Path) -> str | None:
     return None
 
 
-def read_wb_excerpt(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_wb_excerpt(path: Path, entry: Source, ctx: Context) -> Extract:
     """The 2024 Internet-use excerpt (columns pais, iso3, anio, pct_usuarios_internet)."""
     raw, _ = read_csv_strings(path)
     check_layout(path, raw, raw_layouts.WB_EXCERPT)
     long = raw.rename(columns={"pct_usuarios_internet": "value_text", "_row": "row"})
     long = long.assign(year=long["anio"], year_column="anio")
-    long = _constant(long.assign(column="pct_usuarios_internet"), "IT_USE_ii99")
+    long = _constant(long.assign(column="pct_usuarios_internet"), entry.indicator)
     return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
 
 
-def read_wb_long(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
-    """Long layout: Country Name, Country Code, Year, Value (SP.POP.TOTL)."""
+def read_wb_long(path: Path, entry: Source, ctx: Context) -> Extract:
+    """Long layout: Country Name, Country Code, Year, Value (of the source's indicator)."""
     raw, _ = read_csv_strings(path)
     check_layout(path, raw, raw_layouts.WB_LONG)
     long = raw.rename(columns={"Country Code": "iso3", "Value": "value_text", "_row": "row"})
     long = long.assign(year=long["Year"], year_column="Year", column="Value")
-    long = _constant(long, "SP.POP.TOTL")
+    long = _constant(long, entry.indicator)
     return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
 
 
-def read_wb_databank(path: Path, entry: SourceEntry, ctx: Context) -> Extract:
+def read_wb_databank(path: Path, entry: Source, ctx: Context) -> Extract:
     """DataBank extract: sheet 'Data' (Country, Code, Series Name, years; '..' = missing)."""
     sheet = read_excel_strings(path, "Data")
     header = [str(c).strip() for c in sheet.iloc[0].tolist()]

@@ -1,4 +1,4 @@
-"""Tests of flows.acquire against a local HTTP server on 127.0.0.1 serving real snapshot files."""
+"""Tests of sources.download against a local HTTP server on 127.0.0.1 serving real snapshot files."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import yaml
 
-from flows.acquire import (
+from sources.download import (
     ConfigError,
     DownloadError,
     DownloadSpec,
@@ -184,9 +184,10 @@ def test_config_lists_every_source_and_rewrites_urls(monkeypatch: pytest.MonkeyP
     ({"target": "itu/x.json", "colour": "red"}, "unknown keys ['colour']"),
 ])
 def test_config_rejects_bad_entries(tmp_path: Path, entry: dict, problem: str) -> None:
-    config = tmp_path / "downloads.yaml"
-    base = {"id": "x", "publisher": "p", "url": "https://example.org/x"}
-    config.write_text(json.dumps({"downloads": [{**base, **entry}]}))  # JSON is YAML
+    config = tmp_path / "sources.yaml"
+    base = {"id": "x", "url": "https://example.org/x"}
+    source = {"id": "s", "publisher": "p", "licence": "l", "downloads": [{**base, **entry}]}
+    config.write_text(json.dumps([source]))  # JSON is YAML
     with pytest.raises(ConfigError, match=problem.replace("[", r"\[").replace("]", r"\]")):
         load_download_config(config)
 
@@ -234,8 +235,8 @@ def test_download_all_real_files_layout_and_manifest(server: Server, tmp_path: P
     assert not list(raw.glob(".incoming-*"))
     assert resolve_raw_dir(raw) == current
 
-    # the readers find what was downloaded: each data file matches a sources/catalog.yaml glob
-    catalog = Path(__file__).resolve().parents[1] / "sources" / "catalog.yaml"
+    # the readers find what was downloaded: each data file matches a catalog/sources.yaml glob
+    catalog = Path(__file__).resolve().parents[1] / "catalog" / "sources.yaml"
     patterns = [e["pattern"] for e in yaml.safe_load(catalog.read_text())]
     unread = {p.relative_to(current).as_posix() for p in all_files(current)}
     unread -= {p.relative_to(current).as_posix() for pat in patterns for p in current.glob(pat)}

@@ -176,20 +176,6 @@ def test_every_catalogued_snapshot_file_is_read_without_error(snapshot_results, 
 
 
 
-def test_a_helper_process_reads_the_same_results(snapshot_results, snapshot):
-    """Half of the data files read by a second process: same files, same order, same frames."""
-    from flows.helper import helper_process
-    from sources.read import read_all
-
-    with helper_process() as helper:
-        shared = read_all(snapshot, helper)
-    assert [r.path for r in shared] == [r.path for r in snapshot_results]
-    for alone, other in zip(snapshot_results, shared):
-        assert set(other.extract.tables) == set(alone.extract.tables), alone.path
-        for name, frame in alone.extract.tables.items():
-            pd.testing.assert_frame_equal(other.extract.tables[name], frame)
-        pd.testing.assert_frame_equal(other.extract.quarantine, alone.extract.quarantine)
-
 def _csv_count(first_column=None):
     return lambda path: len(csv_table(path, first_column)[1])
 

@@ -11,7 +11,7 @@ import pytest
 
 from indicators.aggregate import aggregate, point_aggregates
 from indicators.estimate import expit, logit, rake
-from indicators.groups import membership, sdg_regions
+from indicators.membership import membership, sdg_regions
 from indicators.weights import WEIGHT_COLUMNS, build_weights
 
 SDG_CONTRACT_CODES = {"202", "419", "513", "753", "62", "747", "543", "53"}
@@ -523,7 +523,7 @@ def test_rake_with_leading_replicate_axis():
 
 
 def test_member_weights_cover_every_breakdown_column():
-    from indicators.spec import estimated
+    from catalog import estimated
     from indicators.weights import weight_column
 
     used = {weight_column(i.weight, sex, location) for i in estimated()

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from curate.database import DATABASE_NAME
 from flows.cli import main
-from flows.curate import DATABASE_NAME
-from sources.catalog import files_in
+from sources.read import files_in
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,18 +7,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from catalog import estimated
 from indicators.backtest import nowcast_trials
 from indicators.estimate import (
     Inputs,
     Params,
     _damped,
-    estimate,
     estimate_gaps,
     estimate_totals,
     expit,
     logit,
 )
-from indicators.spec import estimated
+from indicators.estimation import estimate_all
 
 SDG_CONTRACT_CODES = {"202", "419", "513", "753", "62", "747", "543", "53"}
 STATUSES = {"reported", "publisher_estimate", "imputed"}
@@ -324,7 +324,7 @@ TOY_PARAMS = Params(replicates=40)
 @pytest.fixture(scope="module")
 def toy():
     inputs = toy_inputs()
-    return inputs, estimate(inputs, TOY_PARAMS)
+    return inputs, estimate_all(inputs, TOY_PARAMS)
 
 
 def test_toy_estimates_one_row_per_key_and_full_grid(toy):
@@ -413,44 +413,15 @@ def test_female_below_male_where_the_toy_gap_says_so(toy):
 
 def test_same_seed_same_estimates(toy):
     inputs, result = toy
-    again = estimate(inputs, TOY_PARAMS)
+    again = estimate_all(inputs, TOY_PARAMS)
     pd.testing.assert_frame_equal(result.estimates, again.estimates)
     for key, reps in result.replicates.items():
         np.testing.assert_array_equal(reps, again.replicates[key])
 
 
-def test_a_helper_process_gives_the_same_estimates(toy):
-    """A breakdown computed in a second process draws from its own stream: same figures."""
-    from flows.helper import helper_process
-
-    inputs, result = toy
-    with helper_process() as helper:
-        shared = estimate(inputs, TOY_PARAMS, helper=helper)
-    pd.testing.assert_frame_equal(result.estimates, shared.estimates)
-    assert result.replicates.keys() == shared.replicates.keys()
-    for key, reps in result.replicates.items():
-        np.testing.assert_array_equal(reps, shared.replicates[key])
-
-
-def test_a_dead_helper_leaves_the_work_to_the_caller(toy):
-    """The helper's process killed before the work is given to it: same estimates."""
-    import os
-    import signal
-
-    from flows.helper import helper_process
-
-    inputs, result = toy
-    with helper_process() as helper:
-        helper.submit(int).result()
-        for pid in list(helper._processes):
-            os.kill(pid, signal.SIGKILL)
-        shared = estimate(inputs, TOY_PARAMS, helper=helper)
-    pd.testing.assert_frame_equal(result.estimates, shared.estimates)
-
-
 def test_other_seed_changes_intervals_not_values(toy):
     inputs, result = toy
-    other = estimate(inputs, Params(replicates=TOY_PARAMS.replicates, seed=TOY_PARAMS.seed + 1))
+    other = estimate_all(inputs, Params(replicates=TOY_PARAMS.replicates, seed=TOY_PARAMS.seed + 1))
     a, b = result.estimates, other.estimates
     pd.testing.assert_frame_equal(a.drop(columns=["lower", "upper"]),
                                   b.drop(columns=["lower", "upper"]))
@@ -463,9 +434,9 @@ def test_other_seed_changes_intervals_not_values(toy):
 def test_seed_drives_the_draws_given_the_same_pools(toy):
     """With the backtest's residual pools held fixed, the seed alone moves the intervals."""
     inputs, result = toy
-    same = estimate(inputs, TOY_PARAMS, pools=result.pools)
+    same = estimate_all(inputs, TOY_PARAMS, pools=result.pools)
     pd.testing.assert_frame_equal(result.estimates, same.estimates)
-    other = estimate(inputs, Params(replicates=TOY_PARAMS.replicates, seed=7),
+    other = estimate_all(inputs, Params(replicates=TOY_PARAMS.replicates, seed=7),
                      pools=result.pools)
     a, b = result.estimates, other.estimates
     np.testing.assert_array_equal(a["value"], b["value"])

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.curate import DATABASE_NAME
+from curate.database import DATABASE_NAME
 from flows.pipeline import DEFAULT_SEED
-from sources.catalog import files_in
+from sources.read import files_in
 
 TABLES = ["observations", "economies", "income_groups", "indicators", "sources", "quarantine",
           "runs"]

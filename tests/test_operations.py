@@ -33,14 +33,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from curate.database import DATABASE_NAME, REQUIRED_TABLES
 from flows.cli import main
-from flows.curate import DATABASE_NAME, REQUIRED_TABLES
 from flows.deployments import SCHEDULES, TIMEZONE, start_loopback_server, stop_server
 from flows.locking import publication_lock
 
 KEY = ["indicator", "sex", "location", "group_scheme", "group_code", "year"]
 VALUES = ["value", "lower", "upper"]
-CACHED_TASKS = ("validate sources", "estimate", "aggregate")
+# tasks whose results a rerun on unchanged inputs takes from the stage cache
+CACHED_TASKS = ("read country-codes.csv", "read wpp2019_pop_sex_10plus_1990_2030.csv",
+                "look up cached figures")
 BUSY = "another ictstats run is publishing"
 INTERNET_2024 = Path("world-bank") / "IT.NET.USER.ZS_2024_countries.csv"
 INDIA_LINE = b"India,IND,2024,64.9434967"
@@ -97,20 +99,19 @@ def prefect_client(api_url: str | None = None):
         yield client
 
 
-def task_states(client, flow_run_id, names, timeout: float = 60) -> dict[str, str]:
-    """Final state name of each named task of a flow run (task states reach the server
-    through events: wait until every one is recorded)."""
+def task_states(client, flow_run_id, timeout: float = 60) -> dict[str, str]:
+    """Final state name of every task run of a flow run, by task run name (task states reach
+    the server through events: wait until they are all final)."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     deadline = time.monotonic() + timeout
     while True:
         runs = client.read_task_runs(
             flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
-        states = {r.name.rsplit("-", 1)[0]: r.state for r in runs if r.state is not None}
-        if all(n in states and states[n].is_final() for n in names):
-            return {n: states[n].name for n in names}
-        if time.monotonic() > deadline:
-            return {n: states[n].name if n in states else None for n in names}
+        states = {r.name: r.state for r in runs if r.state is not None}
+        if (states and all(st.is_final() for st in states.values())) \
+                or time.monotonic() > deadline:
+            return {name: st.name for name, st in states.items()}
         time.sleep(0.5)
 
 
@@ -119,7 +120,7 @@ def run_in_process(**parameters):
     from flows.pipeline import pipeline
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.report_builder", lambda helper=None: None)
+        patch.setattr("flows.pipeline.build_report", lambda db, release: None)
         state = pipeline(**parameters, return_state=True)
     assert state.is_completed(), state.message
     return state
@@ -306,12 +307,16 @@ def test_deployments_are_served_with_schedules_and_a_triggered_run_publishes(
 def test_rerun_on_unchanged_sources_reuses_the_cache(first_publication, snapshot, tmp_path):
     out = copy_publication(first_publication["out"], tmp_path / "out")
     state = run_in_process(source_dir=str(snapshot), out_dir=str(out),
-                           raw_dir=str(tmp_path / "raw"))
+                           raw_dir=str(tmp_path / "raw"),
+                           cache_dir=str(first_publication["raw"].parent / "cache"))
     with prefect_client() as client:
-        states = task_states(client, state.state_details.flow_run_id, CACHED_TASKS + ("publish",))
+        states = task_states(client, state.state_details.flow_run_id)
     for name in CACHED_TASKS:
-        assert states[name] == "Cached", f"{name}: {states[name]} on unchanged sources"
-    assert states["publish"] == "Completed"
+        assert states[name] == "Cached", f"{name}: {states.get(name)} on unchanged sources"
+    reads = [n for n in states if n.startswith("read ")]
+    assert len(reads) >= 20 and all(states[n] == "Cached" for n in reads)
+    assert not [n for n in states if n.startswith(("estimate ", "backtest "))], states
+    assert states["write database"] == "Completed"
 
     first, second = release_dbs(out)
     assert (out / "current").resolve() == second.parent
@@ -324,20 +329,26 @@ def test_rerun_on_unchanged_sources_reuses_the_cache(first_publication, snapshot
     no_leftovers(out)
 
 
-def test_stage_results_are_stored_compressed_and_come_back_exactly():
-    from flows.results import STAGE_RESULTS
+def test_the_stage_cache_gives_results_back_exactly_and_stays_bounded(tmp_path):
+    from flows.cache import LIMITS, StageCache
 
-    repeated = pd.DataFrame({"file": ["world-bank/API_IT.NET.USER.ZS_DS2_en_csv.csv"] * 20000,
-                             "value": np.linspace(0, 100, 20000),
-                             "row": pd.array(range(20000), dtype="Int64")})
-    result = {"frame": repeated, "replicates": np.random.default_rng(1).random((20, 50))}
-    stored = STAGE_RESULTS.dumps(result)
-    back = STAGE_RESULTS.loads(stored)
-    pd.testing.assert_frame_equal(back["frame"], repeated)
-    assert np.array_equal(back["replicates"], result["replicates"])
-    import pickle
-
-    assert len(stored) < len(pickle.dumps(result)) / 5, "repeated strings must compress"
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"file": ["world-bank/API_IT.NET.USER.ZS_DS2_en_csv.csv"] * 20000,
+                          "value": rng.random(20000) * 100,
+                          "row": pd.array(range(20000), dtype="Int64"),
+                          "year": np.arange(20000, dtype="int32")})
+    cache = StageCache(tmp_path / "cache")
+    assert cache.load("figures", "k0") is None
+    cache.save("figures", "k0", {"aggregates": frame}, {"rows_read": 3})
+    tables, meta = cache.load("figures", "k0")
+    pd.testing.assert_frame_equal(tables["aggregates"], frame)
+    assert meta == {"rows_read": 3}
+    one_entry = cache.size()
+    for k in range(1, 11):  # ten runs with other inputs
+        cache.save("figures", f"k{k}", {"aggregates": frame})
+    kept = sorted(p.name for p in (tmp_path / "cache" / "figures").iterdir())
+    assert len(kept) == LIMITS["figures"] and "k10" in kept
+    assert cache.size() <= (LIMITS["figures"] + 1) * one_entry
 
 
 # --- revisions ----------------------------------------------------------------------------
@@ -522,7 +533,7 @@ def edition(snapshot, prefect_harness, tmp_path_factory) -> dict:
 
 def reproduce(edition: dict, out: Path, raw: Path | None = None) -> int:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.report_builder", lambda helper=None: None)
+        patch.setattr("flows.pipeline.build_report", lambda db, release: None)
         return main(["reproduce", edition["run"]["run_id"][:8], "--db", str(edition["db"]),
                      "--out", str(out), "--raw-dir", str(raw or edition["raw"])])
 
@@ -556,18 +567,18 @@ def test_a_past_edition_is_reproduced_from_its_recorded_sources(edition, first_p
 def test_a_reproduction_computed_afresh_matches(edition, tmp_path, capsys):
     """No cached result stands in: every stage is computed again from the archive."""
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterStartTime
-    from prefect.settings import PREFECT_TASKS_REFRESH_CACHE, temporary_settings
 
     since = dt.datetime.now(dt.UTC)
-    with temporary_settings(updates={PREFECT_TASKS_REFRESH_CACHE: True}):
-        code = reproduce(edition, tmp_path / "repro")
+    code = reproduce(edition, tmp_path / "repro")
     captured = capsys.readouterr()
     with prefect_client() as client:
         new = client.read_flow_runs(flow_run_filter=FlowRunFilter(
             start_time=FlowRunFilterStartTime(after_=since)))
         assert len(new) == 1, [r.name for r in new]
-        states = task_states(client, new[0].id, CACHED_TASKS)
-    assert states == dict.fromkeys(CACHED_TASKS, "Completed"), states
+        states = task_states(client, new[0].id)
+    assert {states[n] for n in CACHED_TASKS} == {"Completed"}, states
+    assert "Cached" not in states.values(), states
+    assert states["estimate IT_USE_ii99"] == "Completed"
 
     recorded = aggregates(edition["db"])
     again = aggregates(tmp_path / "repro" / DATABASE_NAME)

@@ -15,8 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.curate import DATABASE_NAME, REQUIRED_TABLES, Curated, PublishError
-from flows.release import clean_stale_staging, publish
+from curate.assemble import Curated
+from curate.database import DATABASE_NAME, REQUIRED_TABLES, PublishError, write_checked
+from flows.release import clean_stale_staging, new_release
 
 ROOT = Path(__file__).resolve().parents[1]
 STAGING_GLOB = "releases/.*.tmp"
@@ -42,6 +43,13 @@ def assert_readable(db: Path) -> dict[str, int]:
     for table in ["observations", "economies", "indicators", "sources", "runs"]:
         assert counts[table] > 0, f"{table} is empty"
     return counts
+
+
+def publish(curated: Curated, out: Path) -> Path:
+    """A release holding only the database, published as the flow publishes one."""
+    with new_release(out) as staging:
+        write_checked(curated, staging / DATABASE_NAME)
+    return out / DATABASE_NAME
 
 
 @pytest.fixture(scope="module")

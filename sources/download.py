@@ -1,4 +1,5 @@
-"""Download the official releases listed in ``sources/downloads.yaml`` into ``data/raw``.
+"""Download the official releases the source catalog lists (``downloads`` of each entry of
+``catalog/sources.yaml``) into ``data/raw``.
 
 Layout::
 
@@ -49,16 +50,17 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime
 from fnmatch import fnmatchcase
 from http.client import HTTPException
-from importlib import resources
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import yaml
+
+from catalog import sources as catalog_sources
 
 log = logging.getLogger(__name__)
 
@@ -141,18 +143,21 @@ def _format_of(target: str) -> str:
 
 def load_download_config(path: Path | str | None = None,
                          base_url: str | None = None) -> list[DownloadSpec]:
-    """Read the download specs; ``base_url`` (default: env ICTSTATS_DOWNLOAD_BASE_URL) rewrites
-    every URL's scheme and host."""
+    """The download specs of the source catalog (or of the catalog file at ``path``); each
+    takes its publisher and licence from its source. ``base_url`` (default: env
+    ICTSTATS_DOWNLOAD_BASE_URL) rewrites every URL's scheme and host."""
     if path is None:
-        text = resources.files("sources").joinpath("downloads.yaml").read_text(encoding="utf-8")
-        where = "sources/downloads.yaml"
+        entries = [asdict(e) for e in catalog_sources()]
+        where = "catalog/sources.yaml"
     else:
-        text, where = Path(path).read_text(encoding="utf-8"), str(path)
-    data = yaml.safe_load(text)
-    entries = data.get("downloads") if isinstance(data, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise ConfigError(f"{where}: expected a non-empty list under 'downloads'")
-    specs = [_spec_from_entry(entry, where) for entry in entries]
+        entries, where = yaml.safe_load(Path(path).read_text(encoding="utf-8")), str(path)
+    if not isinstance(entries, list):
+        raise ConfigError(f"{where}: expected a list of sources")
+    specs = [_spec_from_entry({**d, "publisher": e.get("publisher", ""),
+                               "licence": e.get("licence", "")}, where)
+             for e in entries if isinstance(e, dict) for d in e.get("downloads") or ()]
+    if not specs:
+        raise ConfigError(f"{where}: no source lists any downloads")
     _check_unique(specs, where)
     base_url = base_url if base_url is not None else os.environ.get(ENV_BASE_URL) or None
     if base_url:
@@ -173,7 +178,7 @@ def _spec_from_entry(entry: Any, where: str) -> DownloadSpec:
         raise ConfigError(f"{where}: each download must be a mapping, got {entry!r}")
     name = entry.get("id", "?")
     unknown = set(entry) - _SPEC_KEYS
-    missing = {"id", "publisher", "url", "target"} - set(entry)
+    missing = {"id", "url", "target"} - set(entry)
     if unknown or missing:
         raise ConfigError(f"{where}: download {name}: unknown keys {sorted(unknown)}, "
                           f"missing keys {sorted(missing)}")
@@ -537,7 +542,7 @@ def assemble_source_dir(raw_root: Path) -> Path | None:
 
 
 def resolve_raw_dir(raw_root: Path, sources: Iterable[str] | None = None) -> Path | None:
-    """The assembled source dir if every source (default: all sources in downloads.yaml) has a
+    """The assembled source dir if every source (default: every one with downloads) has a
     complete retrieval under ``raw_root``; None otherwise (then download)."""
     latest = latest_retrievals(raw_root)
     needed = set(sources) if sources is not None else {s.source for s in load_download_config()}

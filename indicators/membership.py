@@ -8,47 +8,26 @@ from __future__ import annotations
 
 import pandas as pd
 
-# SDG regions (M49 codes, as text without leading zeros) from M49 sub-regions.
-SDG_REGION_OF_SUBREGION = {
-    202: "202",            # Sub-Saharan Africa
-    15: "747", 145: "747",  # Northern Africa and Western Asia
-    143: "62", 34: "62",   # Central and Southern Asia
-    30: "753", 35: "753",  # Eastern and South-Eastern Asia
-    419: "419",            # Latin America and the Caribbean
-    53: "53",              # Australia and New Zealand
-    54: "543", 57: "543", 61: "543",  # Oceania excl. Australia and New Zealand
-    151: "513", 154: "513", 155: "513", 39: "513", 21: "513",  # Europe and Northern America
-}
-GROUP_NAMES = {
-    "WLD": "World", "HIC": "High income", "UMC": "Upper middle income",
-    "LMC": "Lower middle income", "LIC": "Low income", "LDC": "Least developed countries",
-    "LLDC": "Landlocked developing countries", "SIDS": "Small island developing States",
-    "202": "Sub-Saharan Africa", "419": "Latin America and the Caribbean",
-    "513": "Europe and Northern America", "753": "Eastern and South-Eastern Asia",
-    "62": "Central and Southern Asia", "747": "Northern Africa and Western Asia",
-    "543": "Oceania excl. Australia and New Zealand", "53": "Australia and New Zealand",
-}
-# Which list wins when several files give one fiscal year: the official lists first.
-INCOME_SOURCE_ORDER = ["wb_country_metadata", "wb_class", "wb_oghist_wide", "wb_oghist_long",
-                       "odw_codes"]
-M49_VINTAGE = "M49 (country-codes)"
-# Kosovo and the Channel Islands have no M49 code; their SDG region by geography.
-EXTRA_SDG_REGION = {"XKX": "513", "CHI": "513"}
+from catalog import groups, groups_of, schemes, sources
 
 
 def sdg_regions(economies: pd.DataFrame) -> pd.Series:
-    """iso3 → SDG region code (text)."""
+    """iso3 → SDG region code (text), from the M49 sub-regions the groups catalog lists."""
+    regions = [g for g in groups().values() if g.scheme == "sdg_region"]
+    of_subregion = {int(s): g.code for g in regions for s in g.member.get("subregions", [])}
     sub = economies.set_index("iso3")["sub_region_code"]
     # M49 puts Latin America's sub-regions under one 'sub-region' 419 in this file
-    region = sub.map(lambda c: SDG_REGION_OF_SUBREGION.get(int(c)) if pd.notna(c) else None)
-    for iso3, code in EXTRA_SDG_REGION.items():
-        region[iso3] = code
+    region = sub.map(lambda c: of_subregion.get(int(c)) if pd.notna(c) else None)
+    for g in regions:
+        for iso3 in g.member.get("economies", []):
+            region[iso3] = g.code
     return region.dropna()
 
 
 def income_by_fiscal_year(income_groups: pd.DataFrame) -> pd.DataFrame:
-    """One income group per economy and fiscal year, by source precedence."""
-    rank = {s: i for i, s in enumerate(INCOME_SOURCE_ORDER)}
+    """One income group per economy and fiscal year: where several lists give one fiscal
+    year, the source listed first in the source catalog wins (the official lists first)."""
+    rank = {s.id: i for i, s in enumerate(sources())}
     ordered = income_groups.assign(rank=income_groups["source"].map(rank).fillna(99))
     ordered = ordered.sort_values(["iso3", "fiscal_year", "rank"])
     return ordered.drop_duplicates(["iso3", "fiscal_year"])[
@@ -60,7 +39,10 @@ def membership(universe: pd.DataFrame, economies: pd.DataFrame, income_groups: p
     """group_scheme, group_code, iso3, year, classification for every economy-year of
     `universe` (iso3, year): the membership actually used."""
     years = universe[["iso3", "year"]].drop_duplicates()
-    parts = [years.assign(group_scheme="world", group_code="WLD", classification="all economies")]
+    scheme = schemes()
+    parts = [years.assign(group_scheme="world", group_code=code,
+                          classification=scheme["world"]["classification"])
+             for code in groups_of("world")]
 
     income = income_by_fiscal_year(income_groups)
     latest = int(income["fiscal_year"].max())
@@ -79,15 +61,17 @@ def membership(universe: pd.DataFrame, economies: pd.DataFrame, income_groups: p
                                 "classification"]])
 
     eco = economies.set_index("iso3")
-    for flag, code in [("ldc", "LDC"), ("lldc", "LLDC"), ("sids", "SIDS")]:
-        members = set(eco.index[eco[flag]])
+    for code in groups_of("un_special"):
+        members = set(eco.index[eco[groups()[code].member["flag"]]])
         parts.append(years[years["iso3"].isin(members)].assign(
-            group_scheme="un_special", group_code=code, classification=M49_VINTAGE))
+            group_scheme="un_special", group_code=code,
+            classification=scheme["un_special"]["classification"]))
     region = sdg_regions(economies)
     regional = years.assign(group_code=years["iso3"].map(region)).dropna(subset=["group_code"])
-    parts.append(regional.assign(group_scheme="sdg_region", classification=M49_VINTAGE))
+    parts.append(regional.assign(group_scheme="sdg_region",
+                                 classification=scheme["sdg_region"]["classification"]))
     out = pd.concat(parts, ignore_index=True)
-    out["group_name"] = out["group_code"].map(GROUP_NAMES)
+    out["group_name"] = out["group_code"].map({c: g.name for c, g in groups().items()})
     return out[["group_scheme", "group_code", "group_name", "iso3", "year", "classification"]]
 
 

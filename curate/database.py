@@ -1,18 +1,16 @@
-"""Build the curated DuckDB file and check it (publishing is flows/release.py).
+"""Write the curated DuckDB file and check it (publishing it is flows/release.py).
 
 The file is written in DuckDB's v1.0.0 storage format so that 1.x clients open it too.
 """
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
-from flows.tables import COLUMN_COMMENTS, TABLE_COMMENTS, VIEWS
-from indicators.spec import indicators
+from curate.assemble import Curated
+from curate.descriptions import COLUMN_COMMENTS, TABLE_COMMENTS, views
 
 DATABASE_NAME = "ict.duckdb"
 STORAGE_VERSION = "v1.0.0"
@@ -25,22 +23,6 @@ class PublishError(Exception):
     """The new file failed its checks; the previous publication stays in place."""
 
 
-@dataclass
-class Curated:
-    """Every table of one publication, as DataFrames, before it is written."""
-
-    tables: dict[str, pd.DataFrame]
-
-
-def indicators_table() -> pd.DataFrame:
-    return pd.DataFrame([
-        {"code": i.code, "title": i.title, "unit": i.unit, "definition": i.definition,
-         "sdg_indicator": i.sdg, "weight": i.weight, "role": i.role,
-         "aliases": ", ".join(i.aliases)}
-        for i in indicators().values()
-    ])
-
-
 def write_database(curated: Curated, path: Path) -> None:
     """Write every table, view and comment to a new file at `path` (which must not exist)."""
     con = duckdb.connect()
@@ -51,7 +33,7 @@ def write_database(curated: Curated, path: Path) -> None:
             con.execute(f'CREATE TABLE pub."{name}" AS SELECT * FROM frame_to_write')
             con.unregister("frame_to_write")
         con.execute("USE pub")
-        for name, sql in VIEWS.items():
+        for name, sql in views().items():
             if _view_inputs_exist(con, sql):
                 con.execute(f'CREATE VIEW "{name}" AS {sql}')
         for name, text in TABLE_COMMENTS.items():

@@ -1,11 +1,15 @@
 """Descriptions of the curated tables (stored with COMMENT ON) and the views built on them."""
+from __future__ import annotations
+
+from catalog import population_indicators
 
 TABLE_COMMENTS = {
     "observations": "Every country value read from every source file, long: one row per "
                     "indicator x economy x year x sex x location x release, with the file and "
                     "row it came from. Publisher aggregates are kept out (publisher_aggregates).",
     "preferred_observations": "One value per indicator x economy x year x sex x location: the "
-                              "most recent release wins (release_date), ties broken by source.",
+                              "most recent release wins (release_date), ties broken by source, "
+                              "then by the later release name and file name.",
     "population": "Population counts (persons) by economy, year, sex and age band, from the "
                   "World Bank (total) and UN World Population Prospects (by sex, 10+, 15+); "
                   "the most recent release of each where several are read.",
@@ -92,16 +96,27 @@ VIEWS = {
         SELECT * FROM observations
         QUALIFY row_number() OVER (
             PARTITION BY indicator, iso3, year, sex, location
-            ORDER BY release_date DESC, source) = 1
-    """,
-    "population": """
-        SELECT iso3, year, sex,
-               CASE indicator WHEN 'WPP.POP.10UP' THEN '10+' WHEN 'WPP.POP.15UP' THEN '15+'
-                    ELSE 'total' END AS age,
-               value AS persons, status,
-               CASE WHEN indicator = 'SP.POP.TOTL' THEN 'World Bank' ELSE 'UN WPP' END AS publisher,
-               source, release
-        FROM preferred_observations
-        WHERE indicator IN ('SP.POP.TOTL', 'WPP.POP.TOTL', 'WPP.POP.10UP', 'WPP.POP.15UP')
+            ORDER BY release_date DESC, source, release DESC, file DESC) = 1
     """,
 }
+
+
+def population_view() -> str:
+    """The population view: every population count of the catalog (role weight, with an age
+    band), by economy, year, sex and age band, with its publisher."""
+    counts = population_indicators()
+    cases = " ".join(f"WHEN '{c}' THEN '{i.population['age']}'" for c, i in counts.items())
+    publishers = " ".join(f"WHEN '{c}' THEN '{i.population['publisher']}'"
+                          for c, i in counts.items())
+    codes = ", ".join(f"'{c}'" for c in counts)
+    return f"""
+        SELECT iso3, year, sex, CASE indicator {cases} END AS age,
+               value AS persons, status, CASE indicator {publishers} END AS publisher,
+               source, release
+        FROM preferred_observations
+        WHERE indicator IN ({codes})
+    """
+
+
+def views() -> dict[str, str]:
+    return {**VIEWS, "population": population_view()}

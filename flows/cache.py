@@ -1,0 +1,86 @@
+"""Stage results kept as Parquet files, keyed on what determines them, for reruns to reuse.
+
+    <cache>/<stage>/<key>/<table>.parquet   one file per table of the result
+    <cache>/<stage>/<key>/meta.json         anything else the result holds (counts, errors)
+
+A key is a digest of the inputs (source checksums, the code fingerprint, parameters), so an
+entry never goes stale: a change of any input is a new key. An entry is written in a hidden
+folder and renamed into place, so a killed run leaves no half entry. Each stage keeps its
+`limit` most recently used entries (a hit refreshes an entry's time); older ones are removed
+when a new one is written, which bounds the cache (see README, "Caching").
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+LIMITS = {"read": 120, "pools": 30, "figures": 4}   # entries kept per stage
+META = "meta.json"
+
+
+class StageCache:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def _entry(self, stage: str, key: str) -> Path:
+        return self.root / stage / key
+
+    def load(self, stage: str, key: str) -> tuple[dict[str, pd.DataFrame], dict] | None:
+        """(tables, meta) of an entry, or None if there is none."""
+        entry = self._entry(stage, key)
+        try:
+            meta = json.loads((entry / META).read_text(encoding="utf-8"))
+            tables = {name: pd.read_parquet(entry / f"{name}.parquet")
+                      for name in meta["tables"]}
+            os.utime(entry)
+        except FileNotFoundError:   # none, or pruned by another run meanwhile
+            return None
+        return tables, meta["meta"]
+
+    def save(self, stage: str, key: str, tables: dict[str, pd.DataFrame],
+             meta: dict | None = None) -> None:
+        entry = self._entry(stage, key)
+        if entry.exists():
+            return
+        entry.parent.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=entry.parent))
+        try:
+            for name, frame in tables.items():
+                frame.to_parquet(building / f"{name}.parquet", index=False,
+                                 compression="zstd")
+            (building / META).write_text(json.dumps({"tables": list(tables),
+                                                     "meta": meta or {}}), encoding="utf-8")
+            os.rename(building, entry)
+        except OSError:
+            if not entry.exists():
+                raise
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
+        self.prune(stage)
+
+    def prune(self, stage: str) -> None:
+        """Keep the stage's `LIMITS[stage]` most recently used entries; drop half-written
+        folders of killed runs older than an hour."""
+        entries = []
+        for path in (self.root / stage).iterdir():
+            try:   # another task may be renaming or removing an entry meanwhile
+                entries.append((path.stat().st_mtime, path))
+            except FileNotFoundError:
+                continue
+        entries.sort(reverse=True)
+        done = [p for _, p in entries if not p.name.startswith(".")]
+        stale = [p for t, p in entries if p.name.startswith(".") and time.time() - t > 3600]
+        for old in done[LIMITS.get(stage, 10):] + stale:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def size(self) -> int:
+        """Bytes held by the cache."""
+        if not self.root.exists():
+            return 0
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())

@@ -1,0 +1,48 @@
+"""The report as tasks: every chart drawn side by side, the tables, then the page, all into
+the release being built; and the Prefect artifacts of the published release."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from curate.database import DATABASE_NAME
+from flows.tasks import stage_task
+from reporting import build
+from reporting.charts import CHART_IDS, draw
+from reporting.data import ReportData, load
+from reporting.page import write_page
+from reporting.tables import write_tables
+
+
+@task(name="draw chart", cache_policy=NO_CACHE, task_run_name="draw {chart_id}")
+def draw_chart(data: ReportData, chart_id: str, out_dir: Path):
+    return draw(data, out_dir, [chart_id])[chart_id]
+
+
+@stage_task(name="write tables")
+def tables_task(data: ReportData, out_dir: Path) -> dict:
+    return write_tables(data, out_dir)
+
+
+@stage_task(name="write report page")
+def page_task(data: ReportData, drawn: list, out_dir: Path) -> Path:
+    return write_page(data, [chart for chart, _ in drawn],
+                      {chart.id: paths for chart, paths in drawn}, out_dir)
+
+
+def build_report(db_path: Path, release_dir: Path) -> None:
+    """Charts, tables and the page from the release's database, written beside it."""
+    data = load(db_path)
+    charts = [draw_chart.submit(data, chart_id, release_dir / "charts")
+              for chart_id in CHART_IDS]
+    tables = tables_task.submit(data, release_dir / "tables")
+    page_task(data, [f.result() for f in charts], release_dir / "report")
+    tables.result()
+
+
+@stage_task(name="publish artifacts")
+def publish_artifacts(out_dir: Path) -> None:
+    """The headline table and a page linking the charts, in the Prefect UI."""
+    build.publish_artifacts(out_dir / DATABASE_NAME, out_dir)

@@ -1,0 +1,118 @@
+"""The pipeline's Prefect tasks: thin wrappers around the stages' plain functions.
+
+Tasks that can run side by side (one per source file, per indicator's backtest, per chart)
+are submitted to the flow's task runner. Results that a rerun can reuse are kept as Parquet
+files in the stage cache (flows/cache.py), keyed on what determines them; Prefect itself
+caches nothing. Only the download retries, in sources/download.py.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed, State
+
+from catalog import Indicator, Source
+from curate.assemble import Curated, assemble
+from flows import lineage
+from flows.cache import StageCache
+from indicators import backtest
+from indicators.estimate import IndicatorEstimate, Params, estimate_indicator, series_inputs
+from indicators.inputs import Prepared, prepare
+from sources.base import Context, Extract
+from sources.read import FileResult, read_file
+
+
+def stage_task(name: str):
+    """A step of the flow shown under its own name in the Prefect UI; Prefect caches none."""
+    return task(name=name, task_run_name=name, cache_policy=NO_CACHE)
+
+
+def reused(value) -> State:
+    """A task's result taken from the stage cache: the run shows the task as Cached."""
+    return Completed(name="Cached", message="reused from the stage cache", data=value)
+
+
+def fingerprint(*parts) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------------------ reading
+@task(name="read source file", cache_policy=NO_CACHE,
+      task_run_name="read {path.name}")
+def read_source(entry: Source, path: Path, ctx: Context | None, key: str,
+                cache: StageCache) -> FileResult:
+    """One source file read and validated, or its error; reused from the cache by `key`."""
+    hit = cache.load("read", key)
+    if hit is not None:
+        tables, meta = hit
+        quarantine = tables.pop("_quarantine").astype({"row": "Int64"})
+        return reused(FileResult(entry, path, extract=Extract(tables, meta["rows_read"],
+                                                              quarantine)))
+    result = read_file(entry, path, ctx)
+    if result.extract is not None:
+        cache.save("read", key, {**result.extract.tables, "_quarantine":
+                                 result.extract.quarantine.astype({"value": "str"})},
+                   {"rows_read": result.extract.rows_read})
+    return result
+
+
+def read_key(entry: Source, relative: str, checksum: str, context_key: str) -> str:
+    return fingerprint("read", entry, relative, checksum, context_key,
+                       lineage.code_fingerprint())
+
+
+@stage_task(name="curate")
+def curate(results: list[FileResult], source_dir: Path, checksums: dict[str, str],
+           raw_dir: Path) -> Curated:
+    """The curated tables; the files read are archived for reproduction."""
+    lineage.archive_sources(checksums, source_dir, raw_dir)
+    return assemble(results, source_dir, checksums)
+
+
+# ------------------------------------------------------------------------------ estimation
+@stage_task(name="prepare estimation inputs")
+def prepare_inputs(curated: Curated, year: int, income_fiscal_year: int | None) -> Prepared:
+    return prepare(curated.tables, year, income_fiscal_year)
+
+
+@task(name="backtest", cache_policy=NO_CACHE, task_run_name="backtest {spec.code}")
+def backtest_pools(spec: Indicator, prepared: Prepared, params: Params,
+                   predictor: IndicatorEstimate | None, key: str, cache: StageCache) -> dict:
+    """The residual pools of one indicator (hidden known values estimated again)."""
+    hit = cache.load("pools", key)
+    if hit is not None:
+        trials = hit[0]
+        return reused({**backtest.pools_from(trials["nowcast"], trials["interpolation"],
+                                             trials["model"], params), "trials": trials})
+    obs, grid = series_inputs(prepared.inputs, spec, params)
+    pools = backtest.residual_pools(obs, grid, prepared.inputs.covariates, params,
+                                    predictor.total if predictor else None)
+    cache.save("pools", key, pools["trials"])
+    return pools
+
+
+@task(name="estimate", cache_policy=NO_CACHE, task_run_name="estimate {spec.code}")
+def estimate_series(spec: Indicator, prepared: Prepared, params: Params, pools: dict,
+                    predictor: IndicatorEstimate | None) -> IndicatorEstimate:
+    return estimate_indicator(spec, prepared.inputs, params, pools,
+                              predictor.total if predictor else None)
+
+
+@stage_task(name="look up cached figures")
+def cached_figures(cache: StageCache, key: str):
+    """The tables of the estimate and aggregate stages of an earlier run with the same
+    inputs, code and parameters, or None."""
+    hit = cache.load("figures", key)
+    return None if hit is None else reused(hit[0])
