@@ -96,8 +96,8 @@ def backtest_pools(spec: Indicator, prepared: Prepared, params: Params,
         trials = hit[0]
         return reused({**backtest.pools_from(trials["nowcast"], trials["interpolation"],
                                              trials["model"], params), "trials": trials})
-    obs, grid = series_inputs(prepared.inputs, spec, params)
-    pools = backtest.residual_pools(obs, grid, prepared.inputs.covariates, params,
+    obs, _ = series_inputs(prepared.inputs, spec, params)
+    pools = backtest.residual_pools(obs, prepared.inputs.covariates, params,
                                     predictor.total if predictor else None)
     cache.save("pools", key, pools["trials"])
     return pools

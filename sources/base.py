@@ -17,7 +17,6 @@ import pandas as pd
 OBSERVATION_COLUMNS = [
     "indicator", "iso3", "year", "sex", "location", "value", "unit", "status", "source", "release",
 ]
-LINEAGE_COLUMNS = ["file", "row", "column"]
 QUARANTINE_COLUMNS = ["file", "row", "column", "value", "check", "reason"]
 
 
