@@ -35,16 +35,26 @@ UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
 
 
 def catalog_dir() -> Path:
-    return Path(os.environ.get(ENV_CATALOG_DIR) or HERE)
+    return _directory(_key())
 
 
-def _load(name: str):
-    return _read_yaml(catalog_dir() / name)
+def _key() -> str:
+    """Which catalog is in use; the loaders below are cached by it (they are called per row)."""
+    return os.environ.get(ENV_CATALOG_DIR) or ""
 
 
 @cache
-def _read_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+def _directory(key: str) -> Path:
+    return Path(key) if key else HERE
+
+
+def _load(name: str):
+    return _read_yaml(_key(), name)
+
+
+@cache
+def _read_yaml(key: str, name: str):
+    return yaml.safe_load((_directory(key) / name).read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------- indicators
@@ -79,13 +89,13 @@ class Indicator:
 
 
 def indicators() -> dict[str, Indicator]:
-    return _indicators(catalog_dir())
+    return _indicators(_key())
 
 
 @cache
-def _indicators(directory: Path) -> dict[str, Indicator]:
+def _indicators(key: str) -> dict[str, Indicator]:
     out = {}
-    for code, spec in _read_yaml(directory / "indicators.yaml").items():
+    for code, spec in _read_yaml(key, "indicators.yaml").items():
         spec = dict(spec)
         spec["aliases"] = tuple(spec.get("aliases", []))
         spec["definition"] = " ".join(spec["definition"].split())
@@ -119,15 +129,15 @@ def urban_share_indicator() -> str:
 
 def code_for(name: str) -> str:
     """The canonical code of an indicator from its own code or any publisher's alias."""
-    code = _aliases(catalog_dir()).get(name)
+    code = _aliases(_key()).get(name)
     if code is None:
         raise KeyError(name)
     return code
 
 
 @cache
-def _aliases(directory: Path) -> dict[str, str]:
-    return {name: ind.code for ind in _indicators(directory).values()
+def _aliases(key: str) -> dict[str, str]:
+    return {name: ind.code for ind in _indicators(key).values()
             for name in (ind.code, *ind.aliases)}
 
 
@@ -145,12 +155,12 @@ class Group:
 
 
 def groups() -> dict[str, Group]:
-    return _groups(catalog_dir())
+    return _groups(_key())
 
 
 @cache
-def _groups(directory: Path) -> dict[str, Group]:
-    raw = _read_yaml(directory / "groups.yaml")["groups"]
+def _groups(key: str) -> dict[str, Group]:
+    raw = _read_yaml(key, "groups.yaml")["groups"]
     return {str(code): Group(code=str(code), scheme=g["scheme"], name=g["name"],
                              short=g.get("short", g["name"]), colour=g["colour"],
                              member=g["member"], order=i,
@@ -205,12 +215,12 @@ class Source:
 
 
 def sources() -> tuple[Source, ...]:
-    return _sources(catalog_dir())
+    return _sources(_key())
 
 
 @cache
-def _sources(directory: Path) -> tuple[Source, ...]:
-    entries = _read_yaml(directory / "sources.yaml")
+def _sources(key: str) -> tuple[Source, ...]:
+    entries = _read_yaml(key, "sources.yaml")
     return tuple(Source(**{**e, "downloads": tuple(e.get("downloads", ()))}) for e in entries)
 
 
