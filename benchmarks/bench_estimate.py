@@ -17,14 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from curate.assemble import assemble  # noqa: E402
-from flows.tasks import sha256  # noqa: E402
-from indicators import backtest  # noqa: E402
-from indicators.estimate import Params  # noqa: E402
-from indicators.estimation import estimate_all  # noqa: E402
-from indicators.figures import figure_tables  # noqa: E402
-from indicators.inputs import prepare  # noqa: E402
-from sources.read import files_in, read_all  # noqa: E402
+from curate.assemble import assemble
+from flows.tasks import sha256
+from indicators import backtest
+from indicators.estimate import Params
+from indicators.estimation import estimate_all
+from indicators.figures import figure_tables
+from indicators.inputs import prepare
+from sources.read import files_in, read_all
 
 
 def main() -> None:
