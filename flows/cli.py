@@ -37,7 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
                          description="Run acquire → validate → curate → estimate → aggregate "
                          "→ publish as a Prefect flow. Exit 0 only if the run published.")
     run.add_argument("--source-dir", type=Path, help="directory of source files (default: "
-                     "$ICTSTATS_SOURCE_DIR, else data/raw/, else download the official files)")
+                     "$ICTSTATS_SOURCE_DIR, else the latest retrieval of each source under "
+                     "data/raw/: a download, or the bundled edition)")
+    run.add_argument("--refresh", action="store_true",
+                     help="download the official releases first (as `ictstats fetch`)")
+    run.add_argument("--quiet", action="store_true",
+                     help="print only errors and the published path (for schedules)")
     run.add_argument("--out", type=Path, default=DEFAULT_OUT,
                      help="where to publish (default: data/curated/)")
     run.add_argument("--year", type=int, default=2025, help="latest year to estimate "
@@ -54,6 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
                      help="Prefect task runner: default (a thread per core) or dask (a local "
                      "cluster of process workers, or the scheduler at $ICTSTATS_DASK_ADDRESS)")
     run.set_defaults(handler=cmd_run)
+
+    fetch = sub.add_parser(
+        "fetch", help="download the official releases into a new dated retrieval",
+        description="Download every official file of the source catalog into "
+        "data/raw/<source>/<date>/ with a manifest of checksums; later runs prefer it to the "
+        "bundled edition. Without network: one line and exit 1, within seconds.")
+    fetch.add_argument("--raw-dir", type=Path, default=DEFAULT_RAW,
+                       help="where retrievals are kept (default: data/raw/)")
+    fetch.set_defaults(handler=cmd_fetch)
 
     reproduce = sub.add_parser(
         "reproduce", help="rebuild a past publication from its recorded sources",
@@ -97,26 +111,45 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_source_dir(arg: Path | None) -> Path | None:
-    """The source directory to read, or None to let the flow download the official files.
-
-    Without network, and with nothing downloaded yet, say so now, in one line, rather than
-    after starting the orchestrator."""
+def resolve_source_dir(arg: Path | None, refresh: bool = False) -> tuple[Path, list[str]]:
+    """The source directory to read and lines saying where its files came from: the given
+    folder, else the latest retrieval of each source under data/raw/ (after downloading the
+    official files first with `refresh`)."""
     chosen = arg or (Path(os.environ["ICTSTATS_SOURCE_DIR"])
                      if os.environ.get("ICTSTATS_SOURCE_DIR") else None)
     if chosen is not None:
         if not chosen.is_dir():
             raise CliError(f"{chosen}: source directory not found")
-        return chosen
+        return chosen, [f"sources from {chosen}"]
+    from sources import retrievals
+
+    if refresh:
+        fetch(DEFAULT_RAW)
+    current = retrievals.resolve_raw_dir(DEFAULT_RAW)
+    if current is None:
+        raise CliError(f"{DEFAULT_RAW}: no data edition and nothing downloaded (run "
+                       "`ictstats fetch`, or pass --source-dir)")
+    return current, ["retrievals " + " · ".join(retrievals.describe(current))]
+
+
+def fetch(raw_dir: Path) -> Path:
+    """Download every official file into a new dated retrieval, or a CliError in one line."""
     from sources import download
 
-    if download.resolve_raw_dir(DEFAULT_RAW) is not None:
-        return None
+    specs = download.load_download_config()
     try:
-        download.check_network(download.load_download_config()[0].url)
+        download.check_network(specs[0].url)
+        return download.download_all(specs, raw_dir)
     except download.AcquireError as err:
         raise CliError(str(err)) from None
-    return None
+
+
+def cmd_fetch(args) -> int:
+    current = fetch(args.raw_dir)
+    from sources.retrievals import describe
+
+    print("downloaded; runs now read: " + " · ".join(describe(current)))
+    return 0
 
 
 def run_flow(runner: str = "default", **parameters) -> str:
@@ -136,13 +169,26 @@ def run_flow(runner: str = "default", **parameters) -> str:
 
 
 def cmd_run(args) -> int:
-    source_dir = resolve_source_dir(args.source_dir)
-    parameters = {"source_dir": str(source_dir) if source_dir else None,
-                  "out_dir": str(args.out), "raw_dir": str(DEFAULT_RAW), "year": args.year,
+    source_dir, origin = resolve_source_dir(args.source_dir, args.refresh)
+    parameters = {"source_dir": str(source_dir), "out_dir": str(args.out),
+                  "raw_dir": str(DEFAULT_RAW), "year": args.year,
                   "income_fiscal_year": args.income_fy, "wait": args.wait}
     if args.seed is not None:
         parameters["seed"] = args.seed
-    print(f"published {run_flow(args.runner, **parameters)}")
+    if args.quiet:
+        print(f"published {run_flow(args.runner, **parameters)}")
+        return 0
+    from rich.console import Console
+
+    from flows import progress
+
+    console = Console(stderr=False, highlight=False)
+    console.print("Reading " + "; ".join(origin))
+    with progress.shown(console):
+        published = run_flow(args.runner, **parameters)
+    from flows.summary import print_summary
+
+    print_summary(Path(published), origin, console)
     return 0
 
 

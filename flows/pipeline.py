@@ -20,7 +20,7 @@ from prefect.states import Failed
 from catalog import estimated
 from curate.assemble import Curated
 from curate.database import DATABASE_NAME, PublishError, write_checked
-from flows import lineage
+from flows import lineage, progress
 from flows.cache import StageCache
 from flows.locking import LockBusy, publication_lock
 from flows.release import clean_stale_staging, new_release
@@ -42,7 +42,7 @@ from indicators import backtest
 from indicators.estimate import Params, combine
 from indicators.figures import figure_tables
 from indicators.revisions import previous_tables, revisions
-from sources import download
+from sources import download, retrievals
 from sources.read import FileResult, context_of, files_in
 
 DEFAULT_SEED = 20251216
@@ -117,6 +117,7 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     checksums = {str(path.relative_to(sources)): sha256(path) for _, path in files}
     run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
 
+    progress.stage(f"reading and validating {len(files)} source files")
     results = validate(sources, files, checksums, cache)
     problem = source_problem(results, sources)
     if problem:
@@ -127,9 +128,11 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
                               income_fiscal_year)
     figures = cached_figures.submit(cache, figures_key).result()
     if figures is None:
+        progress.stage("estimating (backtest, estimates and 90% intervals per indicator)")
         figures = estimate_and_aggregate(curated, params, income_fiscal_year, checksums, cache)
         cache.save("figures", figures_key, figures)
 
+    progress.stage("publishing the database, charts, tables and report page")
     published = publish_release({**curated.tables, **figures}, out, run)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)
@@ -140,7 +143,7 @@ def acquire(source_dir: str | None, raw_dir: Path) -> Path:
     """The given directory, else the latest complete download, else download now."""
     if source_dir is not None:
         return Path(source_dir).resolve()
-    current = download.resolve_raw_dir(raw_dir)
+    current = retrievals.resolve_raw_dir(raw_dir)
     if current is not None:
         return current
     return download.download_all(download.load_download_config(), raw_dir)
