@@ -101,6 +101,8 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
                                       "message": f"{type(err).__name__}: {err}"})
                 raise
     except LockBusy as busy:
+        lineage.journal(out, {**run, "status": "refused", "message": str(busy),
+                              "finished_at": lineage.now()})
         return Failed(message=str(busy))
     if isinstance(published, SourceProblem):
         lineage.journal(out, {**run, "status": "failed", "message": str(published),

@@ -38,7 +38,8 @@ def print_summary(db: Path, source_lines: list[str], console: Console) -> None:
     console.print(f"Data: {files} files, {read:,} rows read, {quarantined:,} quarantined "
                   "(table `quarantine`); " + "; ".join(source_lines))
     out = db.parent
-    console.print(f"Published: {db} · charts {out / 'charts'} · tables {out / 'tables'} · "
-                  f"report {out / 'report' / 'index.html'}")
+    console.print(f"published {db}", soft_wrap=True)
+    console.print(f"  charts {out / 'charts'}, tables {out / 'tables'}, "
+                  f"report {out / 'report' / 'index.html'}", soft_wrap=True)
     console.print("Coverage: share of the population with reported data that year; "
                   "0% marks a nowcast.", style="dim")

@@ -416,8 +416,8 @@ def test_each_source_comes_from_its_latest_complete_retrieval(tmp_path: Path) ->
     _retrieval(raw / "edition-2025-11", {"world-bank/CLASS_FY23.xlsx": "edition class",
                                          "world-bank/OGHIST_long_2000-2022.xlsx": "long",
                                          "itu/datahub-api-examples/x.json": "[]"})
-    _retrieval(raw / "world-bank" / "2025-03-01", {"CLASS.xlsx": "new class"})
-    _retrieval(raw / "world-bank" / "2025-04-01", {"CLASS.xlsx": "partial"}, complete=False)
+    _retrieval(raw / "world-bank" / "2026-03-01", {"CLASS.xlsx": "new class"})
+    _retrieval(raw / "world-bank" / "2026-04-01", {"CLASS.xlsx": "partial"}, complete=False)
 
     current = assemble_source_dir(raw)
 
@@ -427,11 +427,11 @@ def test_each_source_comes_from_its_latest_complete_retrieval(tmp_path: Path) ->
     assert (current / "itu" / "datahub-api-examples" / "x.json").read_text() == "[]"
     assert not list(current.rglob("MANIFEST.json"))
     picked = json.loads((current / "RETRIEVALS.json").read_text())
-    assert picked["wb_class"]["retrieval"] == "world-bank/2025-03-01"
+    assert picked["wb_class"]["retrieval"] == "world-bank/2026-03-01"
     assert picked["wb_oghist_long"]["retrieval"] == "edition-2025-11"
     assert picked["itu_datahub"]["files"] == ["itu/datahub-api-examples/x.json"]
 
-    _retrieval(raw / "world-bank" / "2025-05-01", {"CLASS.xlsx": "newest"})
+    _retrieval(raw / "world-bank" / "2026-05-01", {"CLASS.xlsx": "newest"})
     assert resolve_raw_dir(raw, needed=["wb_class", "itu_datahub"]) == current
     assert (current / "world-bank" / "CLASS.xlsx").read_text() == "newest"
     assert resolve_raw_dir(raw, needed=["wb_class", "sdg_ddf"]) is None  # no SDG files

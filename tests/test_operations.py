@@ -494,7 +494,11 @@ def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
     assert seen[0] == first_publication["run_id"]
     assert set(seen) - before, "the reader never saw a new publication"
 
-    # Both waiting runs published, after the lock was released; the refused one did not.
+    # Both waiting runs published, after the lock was released; the refused one did not,
+    # and the journal says why.
+    journal = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    refused = [r for r in journal if r["status"] == "refused"]
+    assert len(refused) == 1 and BUSY in refused[0]["message"]
     published = published_runs(db)
     new = published[~published["run_id"].isin(before)]
     assert len(new) == 2
