@@ -154,7 +154,8 @@ def state_model(data: SeriesData, p: Parameters) -> tuple[Model, np.ndarray]:
 
 
 def fit(data: SeriesData, first_guess: Parameters | None = None) -> Parameters:
-    """Maximum-likelihood parameters (over every economy with a value)."""
+    """Maximum-likelihood parameters (over every economy with a value), from `first_guess`
+    (an earlier fit of the same indicator) where there is one."""
     def negative_loglik(v):
         model, s2 = state_model(data, Parameters.from_vector(v))
         return -kalman_filter(model, data.y, s2).loglik.sum()
@@ -206,9 +207,10 @@ class SeriesEstimate:
 
 def estimate(data: SeriesData, p: Parameters, rng: np.random.Generator, draws: int,
              common_share: float = 0.0) -> SeriesEstimate:
-    """Points and posterior draws. A value of the economy's reference release is kept as
-    published; a year with values of older releases only takes the newest of them, less its
-    release's estimated offset; other years the smoothed level. Draws are the point plus
+    """Points and posterior draws. A value of the economy's reference release, or one
+    reported as national data, is kept as published; a publisher's estimate of an older
+    release only (which a newer release may have revised) and the years without a value take
+    the smoothed level. Draws are the point plus
     the posterior deviation of the level; after an economy's last value its trend goes on
     with shocks of which `common_share` is common to all economies in a draw."""
     model, s2 = state_model(data, p)
@@ -226,20 +228,35 @@ def estimate(data: SeriesData, p: Parameters, rng: np.random.Generator, draws: i
     econ = np.broadcast_to(np.arange(n), (steps, n))
     tt = np.broadcast_to(np.arange(steps)[:, None], (steps, n))
     seen = newest >= 0
-    value = data.y[tt[seen], econ[seen], newest[seen]]
-    loads = revision_loads(data)
-    offset = (means[tt[seen], econ[seen], 2 + newest[seen]]
-              + means[tt[seen], econ[seen], -1] * loads[tt[seen], econ[seen], newest[seen]])
-    point[seen] = value - offset
-    at_reference = newest[seen] == data.reference[econ[seen]]
-    method[seen] = np.where(at_reference, "observed", "release_adjusted")
-    kind[seen] = np.array(KINDS, dtype=object)[data.kind[tt[seen], econ[seen], newest[seen]]]
-    release[seen] = np.array(data.releases, dtype=object)[newest[seen]]
+    t_, e_, r_ = tt[seen], econ[seen], newest[seen]
+    kinds = data.kind[t_, e_, r_]
+    # kept: the economy's reference release, or a value reported as national data
+    kept = (r_ == data.reference[e_]) | (kinds == 0)
+    point[seen] = np.where(kept, data.y[t_, e_, r_], level[t_, e_])
+    method[seen] = np.where(kept, "observed", "release_adjusted")
+    kind[seen] = np.array(KINDS, dtype=object)[kinds]
+    release[seen] = np.array(data.releases, dtype=object)[r_]
     method_, horizon = _gaps(seen)
     method[~seen] = method_[~seen]
     level_paths = _common_shocks(paths, model, seen, p, rng, common_share)
     return SeriesEstimate(point, method, kind, release, horizon,
                           point[None] + level_paths - level[None], filtered.innovations)
+
+
+def common_share(data: SeriesData, p: Parameters, min_economies: int = 20) -> float:
+    """The share of the year-to-year surprises common to all economies: from the one-step
+    errors of the filter, how much more the yearly mean error varies than independent errors
+    would (a moment estimate over the years with at least `min_economies` values)."""
+    model, s2 = state_model(data, p)
+    z = kalman_filter(model, data.y, s2).innovations
+    first = np.nanmean(z, axis=2)                                # (T, N): one per economy-year
+    count = (~np.isnan(first)).sum(axis=1)
+    use = count >= min_economies
+    if use.sum() < 3:
+        return 0.0
+    means = np.nanmean(first[use], axis=1)
+    independent = np.mean(1 / count[use])
+    return float(np.clip((np.var(means) - independent) / (1 - independent), 0.0, 0.9))
 
 
 def _gaps(seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
