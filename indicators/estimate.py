@@ -38,6 +38,11 @@ class Params:
     last_year: int = 2025
     seed: int = 20251216
     replicates: int = 200
+    # per indicator: (interval scale, common share), chosen on the backtest's tuning period
+    calibration: tuple[tuple[str, float, float], ...] = ()
+
+    def calibration_of(self, code: str) -> tuple[float, float]:
+        return next(((k, rho) for c, k, rho in self.calibration if c == code), (1.0, 0.0))
 
 
 @dataclass
@@ -86,13 +91,31 @@ def grid_of(inputs: Inputs, spec: Indicator, params: Params) -> tuple[list[str],
     return economies, years
 
 
-def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params,
-                       predictor: IndicatorEstimate | None = None,
-                       first_guess: trend_model.Parameters | None = None) -> IndicatorEstimate:
-    """The totals and breakdowns of one indicator with their replicates."""
+def totals_data(spec: Indicator, inputs: Inputs, params: Params,
+                until: int | None = None) -> trend_model.SeriesData:
+    """The indicator's total values (up to year `until`) as the trend model's arrays."""
     economies, years = grid_of(inputs, spec, params)
-    total, draws, fitted, info = estimate_totals(spec, inputs, params, economies, years,
-                                                 predictor, first_guess)
+    values = _values(inputs, spec.code)
+    values = values[values["year"].between(years[0], until or years[-1])]
+    observed = [e for e in economies if e in set(values["iso3"])]
+    income = inputs.covariates.set_index("iso3")["income_group"]
+    return trend_model.series_data(values, observed, years, income)
+
+
+def fit_indicator(spec: Indicator, inputs: Inputs, params: Params, until: int,
+                  first_guess: trend_model.Parameters | None = None) -> trend_model.Parameters:
+    """The trend model's maximum-likelihood parameters, from the values up to `until`."""
+    return trend_model.fit(totals_data(spec, inputs, params, until), first_guess)
+
+
+def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params,
+                       predictor: IndicatorEstimate | None,
+                       fitted: trend_model.Parameters) -> IndicatorEstimate:
+    """The totals and breakdowns of one indicator with their replicates; `fitted`: the
+    trend model's parameters (`fit_indicator`)."""
+    economies, years = grid_of(inputs, spec, params)
+    total, draws, info = estimate_totals(spec, inputs, params, economies, years, predictor,
+                                         fitted)
     rows = [_rows(spec.code, "total", "total", total, expit(draws))]
     replicates = {(spec.code, "total", "total"): expit(draws)}
     for dimension in DIMENSIONS:
@@ -108,18 +131,14 @@ def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params,
                              {**fitted.__dict__, **info})
 
 
-def estimate_totals(spec, inputs, params, economies, years, predictor, first_guess):
+def estimate_totals(spec, inputs, params, economies, years, predictor, fitted):
     """Rows (iso3, year, logit, value, kind, method, horizon, release, ever_observed) for the
-    whole grid, their draws (R, n) and the fitted parameters."""
+    whole grid and their draws (R, n)."""
+    data = totals_data(spec, inputs, params)
+    observed = data.economies
     values = _values(inputs, spec.code)
-    values = values[values["year"].between(years[0], years[-1])]
-    observed = [e for e in economies if e in set(values["iso3"])]
-    income = inputs.covariates.set_index("iso3")["income_group"]
-    data = trend_model.series_data(values, observed, years, income)
-    fitted = trend_model.fit(data, first_guess)
-    share = trend_model.common_share(data, fitted)
     est = trend_model.estimate(data, fitted, _stream(params, spec.code, "total"),
-                               params.replicates, share)
+                               params.replicates)
     grid = pd.DataFrame({"iso3": np.repeat(observed, len(years)),
                          "year": np.tile(years, len(observed))})
     frame = grid.assign(
@@ -134,20 +153,42 @@ def estimate_totals(spec, inputs, params, economies, years, predictor, first_gue
         draws = np.concatenate([draws, model_draws], axis=1)
     order = frame.sort_values(["iso3", "year"]).index.to_numpy()
     frame, draws = frame.loc[order].reset_index(drop=True), draws[:, order]
-    frame["value"] = _published(frame, values)
-    return frame, draws, fitted, {"common_share": share, "never_observed": len(never),
+    scale, share = params.calibration_of(spec.code)
+    draws = calibrated(draws, frame, scale, share, _stream(params, spec.code, "common"))
+    frame["value"] = _published(frame, values, draws)
+    return frame, draws, {"interval_scale": scale, "common_share": share,
+                                  "never_observed": len(never),
                                   "revised": int(data.revised.sum())}
 
 
-def _published(frame: pd.DataFrame, values: pd.DataFrame) -> np.ndarray:
+def calibrated(draws: np.ndarray, frame: pd.DataFrame, scale: float, share: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """The draws of the estimated (not observed) cells, their spread around the centre
+    multiplied by `scale`, and `share` of their variance made common to every economy and
+    year in a draw: errors of estimates made the same way tend to go the same way (a
+    world-wide surprise), which independent draws would average away in a group."""
+    if scale == 1.0 and share == 0.0:
+        return draws
+    estimated_ = frame["method"].to_numpy() != "observed"
+    centre = np.median(draws, axis=0)
+    deviation = draws - centre
+    spread = deviation.std(axis=0)
+    common = rng.standard_normal((draws.shape[0], 1)) * spread[None]
+    mixed = np.sqrt(1 - share) * deviation + np.sqrt(share) * common
+    return np.where(estimated_[None], centre + scale * mixed, draws)
+
+
+def _published(frame: pd.DataFrame, values: pd.DataFrame, draws: np.ndarray) -> np.ndarray:
     """The point on the per cent scale: a value kept as published where the year's value is
-    the economy's own (method observed), else the estimate."""
+    the economy's own (method observed), else the mean of its predictive distribution (so
+    that a group's figure, a weighted mean of these, is the mean of its own distribution and
+    lies within its interval)."""
     exact = values.drop_duplicates(["iso3", "year", "release"], keep="last").set_index(
         ["iso3", "year", "release"])["value"]
     key = pd.MultiIndex.from_frame(frame[["iso3", "year", "release"]])
     kept = exact.reindex(key).to_numpy()
     return np.where(frame["method"].to_numpy() == "observed", kept,
-                    expit(frame["logit"].to_numpy()))
+                    expit(draws).mean(axis=0))
 
 
 def model_economies(spec, inputs, params, never, years, frame, draws, predictor):
@@ -262,8 +303,7 @@ def breakdown(spec, inputs, params, dimension, members, total, total_draws):
     logits, fixed = np.stack(logits, axis=-1), np.stack(fixed, axis=-1)
     both = fixed.all(axis=-1, keepdims=True)
     free = ~fixed | both
-    total_point = np.where(total["method"].eq("observed"), total["value"],
-                           expit(total["logit"]))
+    total_point = total["value"].to_numpy()
     point = rake(total_point, logits, weights, free)
     rep_logits = total_draws[..., None] + np.stack(gap_draws, axis=-1)
     reps = rake(expit(total_draws), rep_logits, weights[None], np.ones_like(rep_logits, bool))

@@ -37,6 +37,9 @@ class Model:
     m0: np.ndarray        # (N, d) initial state mean
     p0: np.ndarray        # (N, d, d) initial state covariance
     loads: np.ndarray     # (T, N, R) the values that carry the revision (last state)
+    jumps: np.ndarray | None = None   # (T, N) years in which the level may jump
+    jump_z: float | None = None   # else: a value this many standard errors off opens a jump
+    jump_var: float = 4.0         # variance of such a jump (logit)
 
     @property
     def dim(self) -> int:
@@ -67,6 +70,7 @@ class Filtered:
     p_filt: np.ndarray
     loglik: np.ndarray   # (N,)
     innovations: np.ndarray  # (T, N, R) standardised one-step errors (NaN where no value)
+    jumps: np.ndarray        # (T, N) the years the level was let jump
 
 
 def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
@@ -76,28 +80,52 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
     d = model.dim
     m, p = model.m0.copy(), model.p0.copy()
     out = Filtered(np.empty((steps, n, d)), np.empty((steps, n, d, d)), np.empty((steps, n, d)),
-                   np.empty((steps, n, d, d)), np.zeros(n), np.full((steps, n, releases), np.nan))
+                   np.empty((steps, n, d, d)), np.zeros(n), np.full((steps, n, releases), np.nan),
+                   np.zeros((steps, n), dtype=bool))
     for t in range(steps):
         if t > 0:
             m = m @ a.T + c
             p = a @ p @ a.T + q
+        jump = (model.jumps[t] if model.jumps is not None else
+                _surprising(model, t, m, p, y[t], s2[t]) if model.jump_z is not None else None)
+        if jump is not None and jump.any():
+            p = p.copy()
+            p[jump, 0, 0] += model.jump_var
+            out.jumps[t] = jump
         out.m_pred[t], out.p_pred[t] = m, p
         for r in range(releases):
             seen = ~np.isnan(y[t, :, r])
             if not seen.any():
                 continue
-            h = np.zeros((n, d))
-            h[:, 0], h[:, 2 + r], h[:, -1] = 1.0, 1.0, model.loads[t, :, r]
-            ph = (p * h[:, None, :]).sum(-1)               # P h
-            s = (ph * h).sum(-1) + s2[t, :, r]
-            v = np.where(seen, y[t, :, r] - (m * h).sum(-1), 0.0)
-            k = ph / s[:, None]
-            m = np.where(seen[:, None], m + k * v[:, None], m)
-            p = np.where(seen[:, None, None], p - k[:, :, None] * ph[:, None, :], p)
+            col, load = 2 + r, model.loads[t, :, r]
+            ph = p[:, :, 0] + p[:, :, col] + load[:, None] * p[:, :, -1]   # P h
+            s = ph[:, 0] + ph[:, col] + load * ph[:, -1] + s2[t, :, r]
+            v = np.where(seen, y[t, :, r] - m[:, 0] - m[:, col] - load * m[:, -1], 0.0)
+            s = np.where(seen, s, 1.0)
+            k = ph * (seen / s)[:, None]                   # no gain where no value
+            m = m + k * v[:, None]
+            p = p - k[:, :, None] * ph[:, None, :]
             out.loglik += np.where(seen, -0.5 * (np.log(2 * np.pi * s) + v * v / s), 0.0)
             out.innovations[t, seen, r] = (v / np.sqrt(s))[seen]
         out.m_filt[t], out.p_filt[t] = m, p
     return out
+
+
+def _surprising(model: Model, t: int, m, p, y, s2) -> np.ndarray:
+    """(N,) economies with a value more than `jump_z` standard errors from its prediction:
+    there the level may jump this year (a network launched, a new survey), its variance
+    widened before the update. Level shocks are thus heavy-tailed: small as a rule, large
+    where the data demand it, without the rare jumps inflating every year's uncertainty."""
+    n, releases = y.shape
+    d = m.shape[1]
+    h = np.zeros((n, releases, d))
+    h[:, :, 0] = 1.0
+    h[:, np.arange(releases), 2 + np.arange(releases)] = 1.0
+    h[:, :, -1] = model.loads[t]
+    predicted = (h @ m[:, :, None])[:, :, 0]
+    spread = np.einsum("nrd,nde,nre->nr", h, p, h) + s2
+    z = np.abs(y - predicted) / np.sqrt(spread)
+    return np.nanmax(np.where(np.isnan(y), 0.0, z), axis=1) > model.jump_z
 
 
 def _gain(f: Filtered, a: np.ndarray, t: int) -> np.ndarray:

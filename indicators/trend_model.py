@@ -30,6 +30,7 @@ SLOPE_WINDOW = 5       # observations an economy's own recent trend is measured 
 LEVEL_PRIOR = 1.0      # variance of the first year's level around the first value (logit)
 SLOPE_PRIOR = 0.1      # variance of the first year's slope around the pooled slope
 REVISION_SD = 1.5      # spread of a release offset where an economy's series was revised
+JUMP_Z = 4.0           # a value this many standard errors off its prediction is a level jump
 
 
 def logit(p):
@@ -53,6 +54,7 @@ class SeriesData:
     reference: np.ndarray  # (N,) the economy's reference release
     pooled_slope: np.ndarray  # (N,)
     revised: np.ndarray | None = None  # (N,) older releases carry a free level difference
+    jumps: np.ndarray | None = None    # (T, N) years the level jumps (set by `fit`)
 
     @property
     def observed(self) -> np.ndarray:
@@ -111,23 +113,26 @@ class Parameters:
     q_slope: float
     phi: float
     error_sd: tuple[float, float, float]   # by kind
-    offset_sd: tuple[float, ...]           # by release: its level difference to a newer one
+    offset_sd: dict[str, float]            # by release: its level difference to a newer one
+
+    def offset_of(self, release: str) -> float:
+        return self.offset_sd.get(release, OFFSET_SD)
 
     @classmethod
-    def from_vector(cls, v: np.ndarray) -> Parameters:
+    def from_vector(cls, v: np.ndarray, releases: list[str]) -> Parameters:
         return cls(float(np.exp(v[0])), float(np.exp(v[1])), float(1 / (1 + np.exp(-v[2]))),
                    tuple(float(x) for x in np.exp(v[3:6])),
-                   tuple(float(x) for x in np.exp(v[6:])))
+                   dict(zip(releases, (float(x) for x in np.exp(v[6:])))))
 
-    def to_vector(self) -> np.ndarray:
+    def to_vector(self, releases: list[str]) -> np.ndarray:
         return np.array([np.log(self.q_level), np.log(self.q_slope),
                          np.log(self.phi / (1 - self.phi)), *np.log(self.error_sd),
-                         *np.log(self.offset_sd)])
+                         *np.log([self.offset_of(r) for r in releases])])
 
 
-def start(releases: int) -> Parameters:
-    return Parameters(q_level=0.01, q_slope=0.005, phi=0.9, error_sd=(0.1, 0.2, 0.2),
-                      offset_sd=(0.3,) * releases)
+OFFSET_SD = 0.3   # a release's level difference where no fit has seen the release
+START = Parameters(q_level=0.01, q_slope=0.005, phi=0.9, error_sd=(0.1, 0.2, 0.2),
+                   offset_sd={})
 
 
 def bounds(releases: int) -> list[tuple[float, float]]:
@@ -146,26 +151,35 @@ def state_model(data: SeriesData, p: Parameters) -> tuple[Model, np.ndarray]:
     p0 = np.zeros((n, d, d))
     p0[:, 0, 0], p0[:, 1, 1] = LEVEL_PRIOR, SLOPE_PRIOR
     for r in range(releases):
-        p0[:, 2 + r, 2 + r] = np.where(data.reference == r, 0.0, p.offset_sd[r] ** 2)
+        sd = p.offset_of(data.releases[r])
+        p0[:, 2 + r, 2 + r] = np.where(data.reference == r, 0.0, sd ** 2)
     p0[:, -1, -1] = np.where(data.revised, REVISION_SD ** 2, 0.0)
     loads = revision_loads(data).astype(float)
     s2 = np.choose(np.clip(data.kind, 0, 2), [sd ** 2 for sd in p.error_sd])
-    return Model(p.phi, p.q_level, p.q_slope, data.pooled_slope, m0, p0, loads), s2
+    return Model(p.phi, p.q_level, p.q_slope, data.pooled_slope, m0, p0, loads,
+                 data.jumps, JUMP_Z), s2
 
 
 def fit(data: SeriesData, first_guess: Parameters | None = None) -> Parameters:
     """Maximum-likelihood parameters (over every economy with a value), from `first_guess`
-    (an earlier fit of the same indicator) where there is one."""
-    def negative_loglik(v):
-        model, s2 = state_model(data, Parameters.from_vector(v))
-        return -kalman_filter(model, data.y, s2).loglik.sum()
+    (an earlier fit of the same indicator) where there is one. The years the level jumps are
+    found with the first parameters, the parameters fitted with those jumps held, the jumps
+    found again and the fit refined: the likelihood stays smooth for the optimiser."""
+    guess = first_guess or START
+    for maxiter in (60, 30):
+        data.jumps = None
+        model, s2 = state_model(data, guess)
+        data.jumps = kalman_filter(model, data.y, s2).jumps
 
-    releases = len(data.releases)
-    guess = first_guess if first_guess and len(first_guess.offset_sd) == releases \
-        else start(releases)
-    found = minimize(negative_loglik, guess.to_vector(), method="L-BFGS-B",
-                     bounds=bounds(releases), options={"maxiter": 100})
-    return Parameters.from_vector(found.x)
+        def negative_loglik(v):
+            model, s2 = state_model(data, Parameters.from_vector(v, data.releases))
+            return -kalman_filter(model, data.y, s2).loglik.sum()
+
+        found = minimize(negative_loglik, guess.to_vector(data.releases), method="L-BFGS-B",
+                         bounds=bounds(len(data.releases)), options={"maxiter": maxiter})
+        guess = Parameters.from_vector(found.x, data.releases)
+    data.jumps = None
+    return guess
 
 
 def revision_loads(data: SeriesData) -> np.ndarray:
@@ -205,14 +219,13 @@ class SeriesEstimate:
     innovations: np.ndarray  # (T, N, R) standardised one-step errors
 
 
-def estimate(data: SeriesData, p: Parameters, rng: np.random.Generator, draws: int,
-             common_share: float = 0.0) -> SeriesEstimate:
+def estimate(data: SeriesData, p: Parameters, rng: np.random.Generator,
+             draws: int) -> SeriesEstimate:
     """Points and posterior draws. A value of the economy's reference release, or one
     reported as national data, is kept as published; a publisher's estimate of an older
     release only (which a newer release may have revised) and the years without a value take
     the smoothed level. Draws are the point plus
-    the posterior deviation of the level; after an economy's last value its trend goes on
-    with shocks of which `common_share` is common to all economies in a draw."""
+    the posterior deviation of the level."""
     model, s2 = state_model(data, p)
     filtered = kalman_filter(model, data.y, s2)
     means, _ = smooth(model, filtered)
@@ -238,25 +251,8 @@ def estimate(data: SeriesData, p: Parameters, rng: np.random.Generator, draws: i
     release[seen] = np.array(data.releases, dtype=object)[r_]
     method_, horizon = _gaps(seen)
     method[~seen] = method_[~seen]
-    level_paths = _common_shocks(paths, model, seen, p, rng, common_share)
     return SeriesEstimate(point, method, kind, release, horizon,
-                          point[None] + level_paths - level[None], filtered.innovations)
-
-
-def common_share(data: SeriesData, p: Parameters, min_economies: int = 20) -> float:
-    """The share of the year-to-year surprises common to all economies: from the one-step
-    errors of the filter, how much more the yearly mean error varies than independent errors
-    would (a moment estimate over the years with at least `min_economies` values)."""
-    model, s2 = state_model(data, p)
-    z = kalman_filter(model, data.y, s2).innovations
-    first = np.nanmean(z, axis=2)                                # (T, N): one per economy-year
-    count = (~np.isnan(first)).sum(axis=1)
-    use = count >= min_economies
-    if use.sum() < 3:
-        return 0.0
-    means = np.nanmean(first[use], axis=1)
-    independent = np.mean(1 / count[use])
-    return float(np.clip((np.var(means) - independent) / (1 - independent), 0.0, 0.9))
+                          point[None] + paths[:, :, :, 0] - level[None], filtered.innovations)
 
 
 def _gaps(seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -271,26 +267,3 @@ def _gaps(seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     horizon = np.select([seen, before & after, before, after],
                         [0, np.minimum(idx - last, nxt - idx), idx - last, nxt - idx], 0)
     return method.astype(object), horizon.astype(int)
-
-
-def _common_shocks(paths, model, seen, p, rng, share) -> np.ndarray:
-    """The level paths, with the years after each economy's last value simulated again from
-    its state then, with shocks of which `share` of the variance is common to all economies
-    in a draw (world-wide surprises), each economy keeping its own variance."""
-    level, slope = paths[:, :, :, 0].copy(), paths[:, :, :, 1].copy()
-    if share <= 0:
-        return level
-    draws, steps, n = level.shape
-    last = np.where(seen.any(axis=0), steps - 1 - np.argmax(seen[::-1], axis=0), steps - 1)
-    for t in range(1, steps):
-        ahead = t > last                                             # (N,)
-        if not ahead.any():
-            continue
-        z = np.sqrt(share) * rng.standard_normal((draws, 2, 1)) \
-            + np.sqrt(1 - share) * rng.standard_normal((draws, 2, n))
-        new_level = level[:, t - 1] + slope[:, t - 1] + np.sqrt(p.q_level) * z[:, 0]
-        new_slope = (p.phi * slope[:, t - 1] + (1 - p.phi) * model.mu
-                     + np.sqrt(p.q_slope) * z[:, 1])
-        level[:, t] = np.where(ahead, new_level, level[:, t])
-        slope[:, t] = np.where(ahead, new_slope, slope[:, t])
-    return level
