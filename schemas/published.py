@@ -346,7 +346,7 @@ def _publisher_groups() -> pa.DataFrameSchema:
         {
             "iso3": _text("the publisher's group code, in the column where its files put "
                           "economy codes"),
-            "name": _text("the publisher's name of the group"),
+            "name": _text("the publisher's name of the group", nullable=True),
             "source": _source("the file that lists it"),
         })
 
@@ -369,7 +369,7 @@ def _publisher_aggregates() -> pa.DataFrameSchema:
         "UN SDG), as their files give them: kept for comparison, never used as country data.",
         {
             "indicator": _text("indicator code (the catalog's code where the publisher's code "
-                               "is known to it; table indicators)"),
+                               "is known to it; table indicators)", nullable=True),
             "group_code": _text("the publisher's code of the group (World Bank: WLD, HIC, ...; "
                                 "ITU DataHub: the region's name)"),
             "year": _year(dtype="int64"),
@@ -445,8 +445,10 @@ def _quarantine() -> pa.DataFrameSchema:
             "row": pa.Column("Int64", pa.Check.ge(0), nullable=True,
                              description="line (CSV), sheet row or record number in that file; "
                                          "empty for a problem of the whole file"),
-            "column": _text("column of the file the rejected value was in"),
-            "value": _text("the rejected value as it was written in the file"),
+            "column": _text("column of the file the rejected value was in; empty for a "
+                            "whole row", nullable=True),
+            "value": _text("the rejected value as it was written in the file; empty if it "
+                           "was missing", nullable=True),
             "check": _text("the property that failed: schema:<check> (a schema of schemas/), "
                            "number, unique_key, percent_scale, row_shape, known_economy or "
                            "year"),
