@@ -127,6 +127,20 @@ def urban_share_indicator() -> str:
     return next(c for c, i in indicators().items() if i.urban_share)
 
 
+# How a breakdown member reads in a label ('Internet use, women'); a total adds nothing.
+BREAKDOWN_LABELS = {"total": "", "female": "Women", "male": "Men", "urban": "Urban",
+                    "rural": "Rural"}
+
+
+def series_label(indicator: str, sex: str = "total", location: str = "total") -> str:
+    """'Internet use, women' / 'Internet use, urban' / 'Internet use': the indicator's label
+    from the catalog and its breakdown members."""
+    spec = indicators().get(indicator)
+    parts = [BREAKDOWN_LABELS.get(m, m).lower() for m in (sex, location)]
+    parts = [p for p in parts if p]
+    return (spec.label if spec else indicator) + (", " + ", ".join(parts) if parts else "")
+
+
 def code_for(name: str) -> str:
     """The canonical code of an indicator from its own code or any publisher's alias."""
     code = _aliases(_key()).get(name)

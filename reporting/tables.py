@@ -60,15 +60,9 @@ METHOD = [
 # ---------------------------------------------------------------------------------------------
 # frames
 
-def _figure_label(r) -> str:
-    label = style.series_label(r["indicator"], r["sex"], r["location"])
-    return f"{label}, {style.group_label(r['group_code'])}, {int(r['year'])}"
-
-
 def headline_frame(data: ReportData) -> pd.DataFrame:
+    """The headline table (its figure labels and group names as published) with the unit."""
     h = data.headline.copy()
-    h["figure"] = [_figure_label(r) for _, r in h.iterrows()]
-    h["group_name"] = h["group_code"].map(style.group_label)
     units = data.aggregates.drop_duplicates("indicator").set_index("indicator")["unit"]
     h["unit"] = h["indicator"].map(units)
     return h[HEADLINE_COLUMNS].reset_index(drop=True)
@@ -83,7 +77,6 @@ def aggregates_frame(data: ReportData) -> pd.DataFrame:
     a = data.aggregates.copy()
     titles = data.indicators.set_index("code")["title"]
     a["indicator_title"] = a["indicator"].map(titles)
-    a["group_name"] = a["group_code"].map(style.group_label)
     a["_g"] = _group_rank(a["group_code"])
     a = a.sort_values(["indicator", "sex", "location", "_g", "year"])
     return a[AGGREGATE_COLUMNS].reset_index(drop=True)
@@ -91,7 +84,6 @@ def aggregates_frame(data: ReportData) -> pd.DataFrame:
 
 def derived_frame(data: ReportData) -> pd.DataFrame:
     d = data.derived.copy()
-    d["group_name"] = d["group_code"].map(style.group_label)
     d["_g"] = _group_rank(d["group_code"])
     d = d.sort_values(["indicator", "measure", "sex", "location", "_g", "year"])
     return d[DERIVED_COLUMNS].reset_index(drop=True)
