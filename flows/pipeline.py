@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from prefect import flow
@@ -27,11 +27,13 @@ from flows.release import clean_stale_staging, new_release
 from flows.report_tasks import build_report, publish_artifacts
 from flows.runners import task_runner
 from flows.tasks import (
-    backtest_pools,
+    backtest_cutoff,
+    cached_backtest,
     cached_figures,
     curate,
     estimate_series,
     fingerprint,
+    fit_series,
     prepare_inputs,
     read_key,
     read_source,
@@ -185,25 +187,57 @@ def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
 
 def estimate_and_aggregate(curated: Curated, params: Params, income_fiscal_year: int | None,
                            checksums: dict[str, str], cache: StageCache) -> dict:
-    """Each indicator's backtest and estimates as tasks, each after its predictor's, then the
-    aggregates of all."""
+    """The backtest (reused where the inputs are unchanged), then each indicator's estimates
+    as a task after its predictor's, with the backtest's parameters and calibration, then
+    the aggregates of all."""
     prepared = prepare_inputs(curated, params.last_year, income_fiscal_year)
-    estimates, pools = {}, {}
+    key = fingerprint("backtest", checksums, lineage.code_fingerprint(), params.last_year,
+                      params.seed, income_fiscal_year)
+    tested = cached_backtest.submit(cache, key).result()
+    if tested is None:
+        progress.stage("backtesting the estimation over ten cut-off years")
+        tested = backtest_stage(prepared, params)
+        cache.save("backtest", key, tested)
+    parameters, calibration = backtest.result_from_tables(tested)
+    calibrated = replace(params, calibration=calibration)
+    progress.stage("estimating (estimates and 90% intervals per indicator)")
+    estimates = {}
     for spec in estimated():
-        predictor = estimates.get(spec.predictor)
-        key = fingerprint("pools", checksums, lineage.code_fingerprint(), params.last_year,
-                          params.seed, income_fiscal_year, spec.code)
-        pools[spec.code] = backtest_pools.submit(spec, prepared, params, predictor, key, cache)
-        estimates[spec.code] = estimate_series.submit(spec, prepared, params,
-                                                      pools[spec.code], predictor)
+        estimates[spec.code] = estimate_series.submit(
+            spec, prepared, calibrated, estimates.get(spec.predictor), parameters[spec.code])
     result = combine([f.result() for f in estimates.values()])
-    report = backtest.report({code: f.result() for code, f in pools.items()})
-    return aggregate(prepared, result, report)
+    return aggregate(prepared, result, tested)
+
+
+def backtest_stage(prepared, params: Params) -> dict:
+    """Fit each indicator's parameters, estimate every cut-off of the tuning period from what
+    was known then (fitting again), choose the calibration there, then score the evaluation
+    cut-offs with it: fits and cut-offs are tasks side by side."""
+    quick = replace(params, replicates=backtest.BACKTEST_REPLICATES)
+    fits = {spec.code: fit_series.submit(spec, prepared, quick) for spec in estimated()}
+    parameters = {code: f.result() for code, f in fits.items()}
+    full = {}
+    for spec in estimated():
+        full[spec.code] = estimate_series.submit(spec, prepared, quick,
+                                                 full.get(spec.predictor), parameters[spec.code])
+    truth_country, truth_group = backtest.truths(
+        prepared, combine([f.result() for f in full.values()]))
+
+    def cutoffs(settings, wanted):
+        runs = [backtest_cutoff.submit(prepared, settings, t, parameters)
+                for t in backtest.CUTOFFS if wanted(t)]
+        return [f.result() for f in runs]
+
+    tuning = cutoffs(quick, lambda t: t <= backtest.LAST_TUNING_CUTOFF)
+    calibration = backtest.tune(*backtest.stack(tuning), truth_country, truth_group)
+    evaluation = cutoffs(replace(quick, calibration=calibration), lambda t: t > backtest.LAST_TUNING_CUTOFF)
+    table = backtest.evaluate(*backtest.stack(tuning + evaluation), truth_country, truth_group)
+    return backtest.result_tables(parameters, calibration, table)
 
 
 @stage_task(name="aggregate")
-def aggregate(prepared, result, report) -> dict:
-    return figure_tables(prepared, result, report)
+def aggregate(prepared, result, tested: dict) -> dict:
+    return figure_tables(prepared, result, tested)
 
 
 def publish_release(tables: dict, out_dir: Path, run: dict) -> Path:

@@ -8,9 +8,10 @@ estimates for T+1 … T+4 are compared (`evaluate`):
   source gives; a publisher's estimate is not a truth to score against);
 - group level (world, income groups, LDC/LLDC/SIDS, SDG regions): with the aggregate the
   full data give, for group-years whose full-data reported coverage is at least 60%.
-Two baselines are scored beside: the last value carried forward, and a straight line through
-the last five values. Cut-offs up to 2017 are the tuning period (where any choice of method
-is made); 2018-2021 the evaluation period, whose numbers the README reports.
+Each cut-off fits the model's parameters again on what it keeps. Two baselines are scored
+beside: the last value carried forward, and a straight line through the last five values.
+Cut-offs up to 2017 are the tuning period (where the interval calibration is chosen);
+2018-2021 the evaluation period, whose numbers the README reports.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ import pandas as pd
 from catalog import estimated, indicators
 from indicators.aggregate import aggregate
 from indicators.estimate import Inputs, Params, combine, estimate_indicator, fit_indicator
-from indicators.estimation import TUNING_END as LAST_TUNING_CUTOFF
-from indicators.trend_model import Parameters, logit
+
+LAST_TUNING_CUTOFF = 2017   # cut-offs up to it tune the calibration; later ones score it
+from indicators.trend_model import KINDS, Parameters, logit
 from indicators.weights import weight_column
 
 CUTOFFS = tuple(range(2012, 2022))
@@ -38,25 +40,19 @@ def truncated(inputs: Inputs, cutoff: int) -> Inputs:
     return replace(inputs, observations=o[o["year"] <= cutoff])
 
 
-def fit_parameters(inputs: Inputs, params: Params) -> dict[str, Parameters]:
-    """Each indicator's trend-model parameters, fitted on the values of the tuning period
-    (reference years up to LAST_TUNING_CUTOFF): the parameters every cut-off and every
-    publication then use, so that the method scored on 2018-2021 is the method published."""
-    return {spec.code: fit_indicator(spec, inputs, params, LAST_TUNING_CUTOFF)
-            for spec in estimated()}
-
-
 def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int,
                parameters: dict[str, Parameters]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Country and group estimates for the years after `cutoff`, made from the values known
-    by then, with the two baselines beside them."""
+    by then (the model's parameters fitted again on them, from `parameters`), with the two
+    baselines beside them."""
     known = truncated(inputs, cutoff)
     parts = {}
     for spec in estimated():
         if spec.estimation["first_year"] >= cutoff:   # not two years of values yet
             continue
+        fitted = fit_indicator(spec, known, params, parameters[spec.code])
         parts[spec.code] = estimate_indicator(spec, known, params, parts.get(spec.predictor),
-                                              parameters[spec.code])
+                                              fitted)
     result = combine(list(parts.values()))
     totals = (result.estimates["sex"] == "total") & (result.estimates["location"] == "total")
     total = result.estimates[totals]
@@ -237,22 +233,51 @@ def tune(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame
     return tuple(out)
 
 
-def run_all(inputs: Inputs, groups: pd.DataFrame, params: Params, truth_country: pd.DataFrame,
-            truth_group: pd.DataFrame) -> tuple[dict, tuple, pd.DataFrame]:
-    """The whole backtest in one process (the flow runs the cut-offs as tasks): parameters,
-    the tuning cut-offs, the calibration chosen on them, the evaluation cut-offs with it,
-    and the `backtest` table."""
-    parameters = fit_parameters(inputs, params)
-    tuning = [run_cutoff(inputs, groups, params, t, parameters)
-              for t in CUTOFFS if t <= LAST_TUNING_CUTOFF]
-    calibration = tune(*_stack(tuning), truth_country, truth_group)
-    calibrated = replace(params, calibration=calibration)
-    evaluation = [run_cutoff(inputs, groups, calibrated, t, parameters)
-                  for t in CUTOFFS if t > LAST_TUNING_CUTOFF]
-    table = evaluate(*_stack(tuning + evaluation), truth_country, truth_group)
-    return parameters, calibration, table
+def truths(prepared, full) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the cut-offs are scored against: reported country values, and the aggregates of
+    an estimate from all the data."""
+    totals = (full.estimates["sex"] == "total") & (full.estimates["location"] == "total")
+    keep = {k: v for k, v in full.replicates.items() if k[1] == k[2] == "total"}
+    aggregates, _ = aggregate(full.estimates[totals], keep, prepared.inputs.weights,
+                              prepared.groups)
+    return country_truth(prepared.inputs), group_truth(aggregates)
 
 
-def _stack(runs):
+def stack(runs):
     return (pd.concat([c for c, _ in runs], ignore_index=True),
             pd.concat([g for _, g in runs], ignore_index=True))
+
+
+BACKTEST_REPLICATES = 100
+
+
+def result_tables(parameters: dict[str, Parameters], calibration: tuple,
+                  table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The backtest's products as tables (published, and kept in the stage cache)."""
+    rows = []
+    for code, p in parameters.items():
+        for name in ("q_level", "q_slope", "phi"):
+            rows.append((code, name, "", getattr(p, name)))
+        for kind, sd in zip(KINDS, p.error_sd):
+            rows.append((code, "error_sd", kind, sd))
+        for release, sd in p.offset_sd.items():
+            rows.append((code, "offset_sd", release, sd))
+    scale = [(code, "interval_scale", "", k) for code, k, _ in calibration] \
+        + [(code, "common_share", "", rho) for code, _, rho in calibration]
+    return {"backtest": table,
+            "estimation_parameters": pd.DataFrame(
+                rows + scale, columns=["indicator", "parameter", "qualifier", "value"])}
+
+
+def result_from_tables(tables: dict[str, pd.DataFrame]
+                       ) -> tuple[dict[str, Parameters], tuple]:
+    p = tables["estimation_parameters"]
+    parameters, calibration = {}, []
+    for code, rows in p.groupby("indicator", sort=False):
+        v = {(r.parameter, r.qualifier): float(r.value) for r in rows.itertuples()}
+        parameters[code] = Parameters(
+            v[("q_level", "")], v[("q_slope", "")], v[("phi", "")],
+            tuple(v[("error_sd", k)] for k in KINDS),
+            {q: x for (name, q), x in v.items() if name == "offset_sd"})
+        calibration.append((code, v[("interval_scale", "")], v[("common_share", "")]))
+    return parameters, tuple(calibration)

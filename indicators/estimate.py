@@ -102,10 +102,10 @@ def totals_data(spec: Indicator, inputs: Inputs, params: Params,
     return trend_model.series_data(values, observed, years, income)
 
 
-def fit_indicator(spec: Indicator, inputs: Inputs, params: Params, until: int,
+def fit_indicator(spec: Indicator, inputs: Inputs, params: Params,
                   first_guess: trend_model.Parameters | None = None) -> trend_model.Parameters:
-    """The trend model's maximum-likelihood parameters, from the values up to `until`."""
-    return trend_model.fit(totals_data(spec, inputs, params, until), first_guess)
+    """The trend model's maximum-likelihood parameters, from the values `inputs` hold."""
+    return trend_model.fit(totals_data(spec, inputs, params), first_guess)
 
 
 def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params,
@@ -156,6 +156,10 @@ def estimate_totals(spec, inputs, params, economies, years, predictor, fitted):
     scale, share = params.calibration_of(spec.code)
     draws = calibrated(draws, frame, scale, share, _stream(params, spec.code, "common"))
     frame["value"] = _published(frame, values, draws)
+    # a value kept as published is the centre of its draws, even beyond the model's clip
+    kept = frame["method"].to_numpy() == "observed"
+    draws[:, kept] += exact_logit(frame["value"].to_numpy()[kept]) \
+        - frame["logit"].to_numpy()[kept]
     return frame, draws, {"interval_scale": scale, "common_share": share,
                                   "never_observed": len(never),
                                   "revised": int(data.revised.sum())}
@@ -180,9 +184,9 @@ def calibrated(draws: np.ndarray, frame: pd.DataFrame, scale: float, share: floa
 
 def _published(frame: pd.DataFrame, values: pd.DataFrame, draws: np.ndarray) -> np.ndarray:
     """The point on the per cent scale: a value kept as published where the year's value is
-    the economy's own (method observed), else the mean of its predictive distribution (so
-    that a group's figure, a weighted mean of these, is the mean of its own distribution and
-    lies within its interval)."""
+    the economy's own (method observed), else the mean of its predictive distribution, so
+    that a group's figure (the weighted mean of its economies' values) is the mean of its
+    own replicates and lies within its interval."""
     exact = values.drop_duplicates(["iso3", "year", "release"], keep="last").set_index(
         ["iso3", "year", "release"])["value"]
     key = pd.MultiIndex.from_frame(frame[["iso3", "year", "release"]])
@@ -307,6 +311,9 @@ def breakdown(spec, inputs, params, dimension, members, total, total_draws):
     point = rake(total_point, logits, weights, free)
     rep_logits = total_draws[..., None] + np.stack(gap_draws, axis=-1)
     reps = rake(expit(total_draws), rep_logits, weights[None], np.ones_like(rep_logits, bool))
+    # each member's draws centred on its point (raking moves the draws' centre a little)
+    reps = expit(exact_logit(reps) + exact_logit(point)[None]
+                 - np.median(exact_logit(reps), axis=0)[None])
     out_frames, out_reps = [], {}
     for k, member in enumerate(members):
         f = frames[k]
@@ -364,6 +371,13 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
     s[rows] = work[-1]
     p1, p2 = _expit_raw(l1 + s * f1), _expit_raw(l2 + s * f2)
     return np.stack([p1, p2], axis=-1).reshape(shape)
+
+
+def exact_logit(p):
+    """The logit of per cent values clipped only to stay finite (the model's `logit` clips
+    at P_FLOOR)."""
+    p = np.clip(np.asarray(p, dtype="float64"), 1e-6, 100 - 1e-6) / 100
+    return np.log(p / (1 - p))
 
 
 def _expit_raw(x):

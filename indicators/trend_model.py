@@ -88,10 +88,17 @@ def series_data(obs: pd.DataFrame, economies: list[str], years: np.ndarray,
     return data
 
 
+def _mean_over_releases(y: np.ndarray) -> np.ndarray:
+    """(T, N): the mean of the releases' values, NaN where there is none."""
+    count = (~np.isnan(y)).sum(axis=2)
+    total = np.where(np.isnan(y), 0.0, y).sum(axis=2)
+    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 def pooled_slopes(y: np.ndarray, economies: list[str], income: pd.Series) -> np.ndarray:
     """Per economy: the median recent logit trend of the observed economies of its income
     group (all observed economies where its group has too few)."""
-    level = np.nanmean(y, axis=2)                                # (T, N)
+    level = _mean_over_releases(y)                               # (T, N)
     slopes = np.full(level.shape[1], np.nan)
     for i in range(level.shape[1]):
         t = np.flatnonzero(~np.isnan(level[:, i]))[-SLOPE_WINDOW:]
@@ -146,7 +153,7 @@ def state_model(data: SeriesData, p: Parameters) -> tuple[Model, np.ndarray]:
     d = 3 + releases
     first = np.argmax(data.observed, axis=0)
     m0 = np.zeros((n, d))
-    m0[:, 0] = np.nanmean(data.y[first, np.arange(n)], axis=1)
+    m0[:, 0] = _mean_over_releases(data.y[first, np.arange(n)][None])[0]
     m0[:, 1] = data.pooled_slope
     p0 = np.zeros((n, d, d))
     p0[:, 0, 0], p0[:, 1, 1] = LEVEL_PRIOR, SLOPE_PRIOR
