@@ -197,6 +197,8 @@ class Source:
     release_date: dt.date
     indicator: str | None = None
     flags_status: bool = False
+    required: bool | str = False  # true, or the name of a set of alternatives (see sources.yaml)
+    universal: bool = False       # its files cover the classification universe (shrink check)
     downloads: tuple[dict, ...] = ()
 
     @property

@@ -43,6 +43,7 @@ from indicators.estimate import Params, combine
 from indicators.figures import figure_tables
 from indicators.revisions import previous_tables, revisions
 from sources import download
+from sources.listing import duplicate_problems, listing_problems
 from sources.read import FileResult, context_of, files_in
 
 DEFAULT_SEED = 20251216
@@ -114,8 +115,16 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
             income_fiscal_year: int | None, cache: StageCache) -> str | SourceProblem:
     sources = acquire(source_dir, raw)
     files = files_in(sources)
+    # before any file is read (or its checksum taken): every match a regular file of its
+    # layout, every required source found
+    problem = _first(listing_problems(sources, files)) if files else None
+    if problem:
+        return SourceProblem(problem)
     checksums = {str(path.relative_to(sources)): sha256(path) for _, path in files}
     run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
+    problem = _first(duplicate_problems(files, checksums, sources))
+    if problem:
+        return SourceProblem(problem)
 
     results = validate(sources, files, checksums, cache)
     problem = source_problem(results, sources)
@@ -133,6 +142,13 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     published = publish_release({**curated.tables, **figures}, out, run)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)
+
+
+def _first(lines: list[str]) -> str | None:
+    if not lines:
+        return None
+    more = f" (and {len(lines) - 1} more problem(s))" if len(lines) > 1 else ""
+    return lines[0] + more
 
 
 @stage_task(name="acquire sources")

@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from catalog import Source, sources
+from catalog import Source
 from sources import classifications, itu, owid, population, un_sdg, world_bank
 from sources.base import Context, Extract, SourceError
+from sources.files import path_problem
 from sources.itu import normalise_name
+from sources.listing import files_in, header_problem
+
+__all__ = ["files_in"]  # sources.listing: every match, regular file or not
 
 ADAPTERS = {
     "country_codes": classifications.read_country_codes,
@@ -54,17 +58,6 @@ class FileResult:
     error: SourceError | None = None
 
 
-def files_in(source_dir: Path) -> list[tuple[Source, Path]]:
-    """Every (source, file) found under `source_dir`, classifications first, in a stable
-    order (catalog order, then file name)."""
-    found = []
-    for entry in sources():
-        for path in sorted(Path(source_dir).glob(entry.pattern)):
-            if path.is_file():
-                found.append((entry, path))
-    return sorted(found, key=lambda ep: (not ep[0].is_classification,))
-
-
 def read_all(source_dir: Path) -> list[FileResult]:
     """Every catalogued file under `source_dir`, read and validated; failures kept as errors.
     (The flow reads the same files as one task each: classifications, then the others.)"""
@@ -84,6 +77,12 @@ def context_of(classifications: list[FileResult]) -> Context:
 
 
 def read_file(entry: Source, path: Path, ctx: Context | None) -> FileResult:
+    """One file read by its adapter, or its error: not a regular readable file, a header
+    that is not its layout's (both found without reading more than 64 KiB), or whatever the
+    adapter finds."""
+    problem = path_problem(path) or header_problem(entry, path)
+    if problem:
+        return FileResult(entry, path, error=SourceError(path, problem))
     try:
         return FileResult(entry, path, extract=ADAPTERS[entry.adapter](path, entry, ctx))
     except SourceError as err:
