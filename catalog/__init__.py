@@ -24,14 +24,21 @@ import yaml
 HERE = Path(__file__).parent
 ENV_CATALOG_DIR = "ICTSTATS_CATALOG_DIR"
 
-# Plausible range of a value, by unit: (lowest, highest); None means unbounded.
+# Plausible range of a value, by unit: (lowest, highest), both included; None means unbounded.
+# Every value must also be finite. The upper bounds are far above any real value, so that only
+# a unit or transcription error reaches them: per 100 inhabitants 1,000 (subscriptions reach
+# about 200); persons 2 billion (China and India, about 1.4 billion each); GDP per capita
+# 1 million US dollars (the highest ever recorded, Monaco's, is about 240,000); CO2 emissions
+# 200 tonnes per capita (the highest national figure, Qatar's in the 1960s, is below 80).
 UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
     "percent": (0.0, 100.0),
     "per_100": (0.0, 1000.0),
     "persons": (0.0, 2.0e9),
-    "usd": (0.0, None),
-    "tonnes_per_capita": (0.0, None),
+    "usd": (0.0, 1.0e6),
+    "tonnes_per_capita": (0.0, 200.0),
 }
+# Units whose values must be above zero: an economy's population is never 0.
+POSITIVE_UNITS = frozenset({"persons"})
 
 
 def catalog_dir() -> Path:

@@ -44,6 +44,7 @@ from indicators.figures import figure_tables
 from indicators.revisions import previous_tables, revisions
 from sources import download
 from sources.listing import duplicate_problems, listing_problems
+from sources.plausibility import cross_check
 from sources.read import FileResult, context_of, files_in
 
 DEFAULT_SEED = 20251216
@@ -126,7 +127,7 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     if problem:
         return SourceProblem(problem)
 
-    results = validate(sources, files, checksums, cache)
+    results = cross_check(validate(sources, files, checksums, cache))
     problem = source_problem(results, sources)
     if problem:
         return SourceProblem(problem)

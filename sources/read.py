@@ -12,6 +12,7 @@ from sources.base import Context, Extract, SourceError
 from sources.files import path_problem
 from sources.itu import normalise_name
 from sources.listing import files_in, header_problem
+from sources.plausibility import cross_check
 
 __all__ = ["files_in"]  # sources.listing: every match, regular file or not
 
@@ -59,13 +60,14 @@ class FileResult:
 
 
 def read_all(source_dir: Path) -> list[FileResult]:
-    """Every catalogued file under `source_dir`, read and validated; failures kept as errors.
-    (The flow reads the same files as one task each: classifications, then the others.)"""
+    """Every catalogued file under `source_dir`, read and validated, then checked against each
+    other (sources.plausibility); failures kept as errors. (The flow reads the same files as
+    one task each: classifications, then the others, and checks them in the same way.)"""
     files = files_in(source_dir)
     classifications = read_classifications(files)
     ctx = context_of(classifications)
-    return classifications + [read_file(entry, path, ctx) for entry, path in files
-                              if not entry.is_classification]
+    return cross_check(classifications + [read_file(entry, path, ctx) for entry, path in files
+                                          if not entry.is_classification])
 
 
 def read_classifications(files: list[tuple[Source, Path]]) -> list[FileResult]:
