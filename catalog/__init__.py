@@ -75,6 +75,7 @@ class Indicator:
     page_table: bool = False
     population: dict | None = None   # weight role: {age, publisher} of a population count
     urban_share: bool = False        # weight role: the urban share of the population
+    partial_coverage: bool = False   # no publisher has it for every economy (see the yaml)
 
     @property
     def predictor(self) -> str | None:
@@ -100,6 +101,21 @@ def _indicators(directory: Path) -> dict[str, Indicator]:
         spec["tables"] = tuple(tuple(t) for t in spec.get("tables", []))
         out[code] = Indicator(code=code, **spec)
     return out
+
+
+def year_range() -> tuple[int, int]:
+    """The latest years `ictstats run --year` may estimate to, as the method supports them:
+    from the latest first year of an estimated indicator plus MIN_BACKTEST_YEARS - 1 (each
+    indicator's backtest hides one of at least three observed years; with fewer its residual
+    pools are empty) to this calendar year plus MAX_NOWCAST_YEARS (the longest horizon the
+    backtest measures, `indicators.estimate.Params.max_horizon`). Once the sources are read
+    the flow narrows this to what the data support (flows/pipeline.py `data_year_problem`)."""
+    first = max(i.estimation["first_year"] for i in estimated())
+    return first + MIN_BACKTEST_YEARS - 1, dt.date.today().year + MAX_NOWCAST_YEARS
+
+
+MIN_BACKTEST_YEARS = 3
+MAX_NOWCAST_YEARS = 8
 
 
 def estimated() -> list[Indicator]:

@@ -55,7 +55,11 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
         "bytes": r.path.stat().st_size, "rows_read": r.extract.rows_read,
         "rows_accepted": r.extract.rows_accepted, "rows_quarantined": r.extract.rows_quarantined,
         "values_accepted": r.extract.values_accepted,
+        "economies": int(r.extract.tables["observations"]["iso3"].nunique())
+        if "observations" in r.extract.tables else None,
+        "notes": "; ".join(r.extract.notes + r.notes) or None,
     } for r in results])
+    sources["economies"] = sources["economies"].astype("Int64")
     tables = {
         "observations": observations,
         "indicators": indicators_table(),

@@ -42,7 +42,7 @@ from indicators import backtest
 from indicators.estimate import Params, combine
 from indicators.figures import figure_tables
 from indicators.revisions import previous_tables, revisions
-from sources import download
+from sources import completeness, download
 from sources.listing import duplicate_problems, listing_problems
 from sources.plausibility import cross_check
 from sources.read import FileResult, context_of, files_in
@@ -71,14 +71,15 @@ def code_version() -> str:
 def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
              raw_dir: str = "data/raw", year: int = 2025, seed: int = DEFAULT_SEED,
              replicates: int = 200, income_fiscal_year: int | None = None, wait: float = 0,
-             cache_dir: str | None = None):
+             cache_dir: str | None = None, accept_shrink: bool = False):
     """Acquire → validate → curate → estimate → aggregate → publish.
 
     `source_dir`: the sources (default: the latest download under `raw_dir`, else download).
     `income_fiscal_year` applies one World Bank income classification (e.g. 2025 for FY25)
     to every year instead of the classification of each data year. `wait`: seconds to wait
     for another run publishing to `out_dir`. `cache_dir`: the stage cache (default: `cache`
-    beside `raw_dir`)."""
+    beside `raw_dir`). `accept_shrink`: publish although a file lacks more of what is expected
+    of it than sources/completeness.py allows (the `sources` table notes it)."""
     out, raw = Path(out_dir).resolve(), Path(raw_dir).resolve()
     cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
     params = Params(last_year=year, seed=seed, replicates=replicates)
@@ -88,6 +89,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
            "parameters": json.dumps({"source_dir": source_dir, "out_dir": str(out),
                                      "year": year, "replicates": replicates,
                                      "income_fiscal_year": income_fiscal_year,
+                                     "accept_shrink": accept_shrink,
                                      "estimation": asdict(params)})}
     try:
         with publication_lock(out, wait, run["run_id"]):
@@ -95,7 +97,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
             lineage.journal(out, run)
             try:
                 published = _stages(run, source_dir, out, raw, params, income_fiscal_year,
-                                    cache)
+                                    cache, accept_shrink)
             except PublishError as err:
                 published = SourceProblem(f"not published: {err}")
             except Exception as err:
@@ -113,7 +115,8 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
 
 
 def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Params,
-            income_fiscal_year: int | None, cache: StageCache) -> str | SourceProblem:
+            income_fiscal_year: int | None, cache: StageCache,
+            accept_shrink: bool = False) -> str | SourceProblem:
     sources = acquire(source_dir, raw)
     files = files_in(sources)
     # before any file is read (or its checksum taken): every match a regular file of its
@@ -128,7 +131,10 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
         return SourceProblem(problem)
 
     results = cross_check(validate(sources, files, checksums, cache))
-    problem = source_problem(results, sources)
+    problem = source_problem(results, sources, params.last_year, income_fiscal_year)
+    if problem:
+        return SourceProblem(problem)
+    problem = shrink_problem(results, accept_shrink)
     if problem:
         return SourceProblem(problem)
     curated = curate(results, sources, checksums, raw)
@@ -181,7 +187,8 @@ def validate(sources: Path, files, checksums: dict[str, str],
     return classifications + [f.result() for f in rest]
 
 
-def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
+def source_problem(results: list[FileResult], source_dir: Path, year: int | None = None,
+                   income_fiscal_year: int | None = None) -> str | None:
     """Why the files read cannot make a publication (one line), or None. Checked in the flow,
     not raised in a task, so that Prefect logs no traceback for an expected failure."""
     if not results:
@@ -192,6 +199,31 @@ def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
     if not any(len(r.extract.tables.get("observations", ())) for r in results):
         return (f"{source_dir}: no country values in any file (only classification files, "
                 "or every value was rejected)")
+    problem = _first(completeness.missing_series(results))
+    if problem:
+        return problem
+    if year is not None:
+        problem = completeness.year_problem(results, year)
+        if problem:
+            return problem
+    if income_fiscal_year is not None:
+        return completeness.fiscal_year_problem(results, income_fiscal_year)
+    return None
+
+
+def shrink_problem(results: list[FileResult], accept: bool) -> str | None:
+    """A file that lost more than sources/completeness.py allows stops the run, unless the
+    run accepts it: then each such file's row of `sources` says so."""
+    shrinks = completeness.shrinks(results)
+    if not shrinks:
+        return None
+    if not accept:
+        return (_first([s.message() for s in shrinks]) + "; not published: pass "
+                "--accept-shrink to publish anyway")
+    by_file = {r.path.name: r for r in results}
+    for shrink in shrinks:
+        by_file[shrink.file].notes.append(f"shrink accepted: {shrink.message()}")
+        print(f"accepted: {shrink.message()}")
     return None
 
 
@@ -233,6 +265,7 @@ def write_database(tables: dict, out_dir: Path, path: Path, run: dict) -> None:
     previous = previous_tables(out_dir / DATABASE_NAME)
     changes = revisions(previous, tables["aggregates"], tables["estimates"], tables["groups"],
                         run["run_id"])
+
     runs = lineage.runs_table(out_dir, {**run, "status": "published",
                                         "finished_at": lineage.now()})
     write_checked(Curated({**tables, "revisions": changes, "runs": runs}), path)

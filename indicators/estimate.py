@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from catalog import Indicator, estimated
+from catalog import MAX_NOWCAST_YEARS, Indicator, estimated
 from indicators.weights import weight_column
 
 P_FLOOR = 0.1  # per cent: values are clipped to [0.1, 99.9] before the logit
@@ -40,7 +40,7 @@ class Params:
     replicates: int = 200
     slope_window: int = 5      # observations used for an economy's own trend
     shrink_years: float = 4.0  # span (years) at which own and pooled trends weigh equally
-    max_horizon: int = 8       # residual pools beyond this horizon reuse the last one
+    max_horizon: int = MAX_NOWCAST_YEARS  # pools beyond this horizon reuse the last one (8)
     damping: float = 0.9       # trend kept per year of horizon (chosen on the backtest)
 
 

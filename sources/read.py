@@ -1,7 +1,7 @@
 """Read every source file under a directory: classifications first, then the data files."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +57,7 @@ class FileResult:
     path: Path
     extract: Extract | None = None
     error: SourceError | None = None
+    notes: list[str] = field(default_factory=list)  # found after reading (a shrink accepted)
 
 
 def read_all(source_dir: Path) -> list[FileResult]:
