@@ -10,9 +10,9 @@ from catalog import indicators
 from sources.read import FileResult, tables_of
 
 # Tables adapters may return beside observations (classifications, publisher groups, ITU lists).
-EXTRA_TABLES = ["economies", "wb_economies", "income_groups", "publisher_groups",
-                "publisher_group_members", "publisher_aggregates", "itu_indicators",
-                "itu_regions", "itu_country_regions"]
+EXTRA_TABLES = ["economies", "wb_economies", "income_groups", "economy_regions",
+                "publisher_groups", "publisher_group_members", "publisher_aggregates",
+                "itu_indicators", "itu_regions", "itu_country_regions"]
 
 
 @dataclass

@@ -24,8 +24,9 @@ TABLE_COMMENTS = {
     "publisher_aggregates": "Aggregates computed by the publishers (World Bank, OWID, ITU, UN "
                             "SDG), kept for comparison; never used as country data.",
     "indicators": "The indicator catalog: code, title, unit, definition, weight population.",
-    "sources": "Every file read: publisher, licence, release, SHA-256 checksum, and rows read, "
-               "accepted and quarantined.",
+    "sources": "Every file read: publisher, licence, release, SHA-256 checksum, rows read, "
+               "accepted and quarantined, the economies it holds values for, and notes (a "
+               "shrink published with --accept-shrink, columns ignored).",
     "quarantine": "Every rejected value or row, with the file, row, column, value, the check "
                   "that failed and a reason a person understands.",
     "runs": "Every publication: when, code version, parameters, random seed and the checksums "
@@ -35,6 +36,14 @@ TABLE_COMMENTS = {
                "with the SDG region's sex and age structure; weight_source says which.",
     "groups": "Group membership actually used, per scheme, group and year, with the "
               "classification vintage (e.g. WB FY25 for income groups).",
+    "groups_changes": "Members a group lost or gained: between classification files (an "
+                      "economy the country codes lack that another file places in a region), "
+                      "between vintages (an economy in one World Bank income list and not the "
+                      "next) and since the previous publication; the years affected, before "
+                      "and after what, and why.",
+    "economy_regions": "Each economy's UN M49 code and region as a second classification file "
+                       "(Open Data Watch) gives them: where an economy the country codes lack "
+                       "belongs.",
     "estimates": "One value per indicator x economy x year x sex x location used by the "
                  "aggregates, with its 90% interval, status (reported, publisher_estimate, "
                  "imputed) and the method that made it.",
@@ -74,6 +83,14 @@ COLUMN_COMMENTS = {
                              "percent_scale, row_shape, known_economy, year)",
     ("quarantine", "reason"): "why the value was rejected, for a person",
     ("sources", "sha256"): "SHA-256 of the file as read",
+    ("sources", "economies"): "economies with at least one accepted value in the file",
+    ("sources", "notes"): "what the file's figures rest on beyond its rows: a shrink accepted "
+                          "with --accept-shrink, columns ignored",
+    ("groups_changes", "change"): "removed, added, or unplaced (in no group of the scheme)",
+    ("groups_changes", "first_year"): "first data year the change affects",
+    ("groups_changes", "before"): "the classification file or vintage (or publication) the "
+                                  "member was in",
+    ("groups_changes", "after"): "the one it is not in",
     ("runs", "source_checksums"): "JSON object: file -> SHA-256",
     ("aggregates", "value"): "population-weighted mean, in the indicator's unit",
     ("aggregates", "lower"): "lower bound of the 90% interval",

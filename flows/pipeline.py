@@ -14,6 +14,7 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
+import pandas as pd
 from prefect import flow
 from prefect.states import Failed
 
@@ -41,7 +42,8 @@ from flows.tasks import (
 from indicators import backtest
 from indicators.estimate import Params, combine
 from indicators.figures import figure_tables
-from indicators.revisions import previous_tables, revisions
+from indicators.membership import membership_lines
+from indicators.revisions import group_changes_since, previous_tables, revisions
 from sources import completeness, download
 from sources.listing import duplicate_problems, listing_problems
 from sources.plausibility import cross_check
@@ -265,7 +267,12 @@ def write_database(tables: dict, out_dir: Path, path: Path, run: dict) -> None:
     previous = previous_tables(out_dir / DATABASE_NAME)
     changes = revisions(previous, tables["aggregates"], tables["estimates"], tables["groups"],
                         run["run_id"])
-
+    since = group_changes_since(previous, tables["groups"])
+    tables = {**tables, "groups_changes": pd.concat(
+        [t for t in (tables.get("groups_changes"), since) if t is not None and len(t)]
+        or [since], ignore_index=True)}
+    for line in membership_lines(tables["groups_changes"]):
+        print(line)
     runs = lineage.runs_table(out_dir, {**run, "status": "published",
                                         "finished_at": lineage.now()})
     write_checked(Curated({**tables, "revisions": changes, "runs": runs}), path)
