@@ -7,8 +7,7 @@ adapters; `sources.listing` checks a file's header against them before anything 
 """
 from __future__ import annotations
 
-WB_BULK = ("Country Name", "Country Code", "Indicator Code")
-WB_BULK_HEADER_START = "Country Name"   # first cell of the header line, after any preamble
+WB_BULK = ("Country Name", "Country Code", "Indicator Code")  # after a preamble of up to 4 lines
 WB_EXCERPT = ("iso3", "anio", "pct_usuarios_internet")
 WB_LONG = ("Country Code", "Year", "Value")
 WB_DATABANK = ("Code", "Series Name")

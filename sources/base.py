@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from sources.files import SourceError, decode
+from sources.listing import header_line, no_header_problem
 
 __all__ = ["SourceError"]  # defined in sources.files (no pandas), raised from here by adapters
 
@@ -93,12 +94,13 @@ def read_text(path: Path) -> str:
 MISSHAPEN_FILE_SHARE = 0.5
 
 
-def read_csv_strings(path: Path, header_starts_with: str | None = None
-                     ) -> tuple[pd.DataFrame, int]:
+def read_csv_strings(path: Path, header_starts_with: str | None = None,
+                     header_with: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int]:
     """Read a CSV as strings, keeping the file's line number of every data row in `_row`.
 
-    `header_starts_with` finds the header line after any preamble (the World Bank's four
-    metadata lines). (`sources.read.read_file` has checked the header against the layout's
+    `header_with` finds the header line after any preamble (the World Bank's four metadata
+    lines): the first line holding all those columns, in any order (`header_starts_with`: the
+    first line whose first cell is that). (`sources.read.read_file` has checked the header against the layout's
     key columns from the first 64 KiB before: junk is rejected before it is read whole.)
 
     Rows with more or fewer fields than the header are kept aside in
@@ -111,7 +113,11 @@ def read_csv_strings(path: Path, header_starts_with: str | None = None
     text = read_text(path)
     lines = list(csv.reader(io.StringIO(text, newline="")))
     header_index = 0
-    if header_starts_with is not None:
+    if header_with:
+        header_index = header_line(lines, header_with)
+        if header_index is None:
+            raise SourceError(path, no_header_problem(header_with))
+    elif header_starts_with is not None:
         for i, fields in enumerate(lines[:50]):
             if fields and fields[0].strip() == header_starts_with:
                 header_index = i

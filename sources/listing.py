@@ -21,18 +21,18 @@ from catalog import Source, sources
 from schemas import layouts
 from sources.files import PEEK_BYTES, SourceError, decode, describe_start, path_problem, peek
 
-# adapter -> (key columns, first cell of the header line when a preamble may precede it)
-CSV_LAYOUTS: dict[str, tuple[tuple[str, ...], str | None]] = {
-    "country_codes": (layouts.COUNTRY_CODES, None),
-    "wb_country_metadata": (layouts.WB_METADATA, None),
-    "odw_codes": (layouts.ODW_CODES, None),
-    "wb_bulk": (layouts.WB_BULK, layouts.WB_BULK_HEADER_START),
-    "wb_excerpt": (layouts.WB_EXCERPT, None),
-    "wb_long": (layouts.WB_LONG, None),
-    "sdg_ddf": (layouts.SDG_DDF, None),
-    "sdg_api": (layouts.SDG_API, None),
-    "owid": (layouts.OWID_GRAPHER, None),
-    "wpp": (layouts.WPP_2019, None),
+# adapter -> (key columns, whether a preamble may precede the header line)
+CSV_LAYOUTS: dict[str, tuple[tuple[str, ...], bool]] = {
+    "country_codes": (layouts.COUNTRY_CODES, False),
+    "wb_country_metadata": (layouts.WB_METADATA, False),
+    "odw_codes": (layouts.ODW_CODES, False),
+    "wb_bulk": (layouts.WB_BULK, True),
+    "wb_excerpt": (layouts.WB_EXCERPT, False),
+    "wb_long": (layouts.WB_LONG, False),
+    "sdg_ddf": (layouts.SDG_DDF, False),
+    "sdg_api": (layouts.SDG_API, False),
+    "owid": (layouts.OWID_GRAPHER, False),
+    "wpp": (layouts.WPP_2019, False),
 }
 SPREADSHEETS = {"wb_class", "wb_oghist_wide", "wb_oghist_long", "wb_databank", "itu_xls"}
 SPREADSHEET_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1")  # xlsx, xls
@@ -59,9 +59,26 @@ def relative(path: Path, source_dir: Path) -> str:
 
 
 # ------------------------------------------------------------------------------ headers
-def header_fields(path: Path, starts_with: str | None = None) -> list[str]:
+def header_line(records, having: tuple[str, ...] = ()) -> int | None:
+    """Index of the header among the first records: after a preamble, the first holding any
+    column of `having`, wherever it stands (the caller then says which are missing); without
+    `having`, the first record."""
+    for i, fields in enumerate(records):
+        if i >= PREAMBLE_LINES:
+            break
+        if not having or set(having) & {f.strip() for f in fields}:
+            return i
+    return None
+
+
+def no_header_problem(having: tuple[str, ...]) -> str:
+    return (f"no header line (with {' or '.join(repr(c) for c in having)}) in its first "
+            f"{PREAMBLE_LINES} lines")
+
+
+def header_fields(path: Path, having: tuple[str, ...] = ()) -> list[str]:
     """The header of a CSV file from its first 64 KiB, or a SourceError: empty, not UTF-8
-    text, no complete line, or no line starting with `starts_with` near the top."""
+    text, no complete line, or (after a preamble) no line with every column of `having`."""
     data = peek(path)
     if not data.strip():
         raise SourceError(path, "is empty")
@@ -72,16 +89,11 @@ def header_fields(path: Path, starts_with: str | None = None) -> list[str]:
         if not text.strip():
             raise SourceError(path, f"holds no line break in its first {PEEK_BYTES // 1024} "
                                     "KiB: not a CSV file")
-    records = csv.reader(io.StringIO(text, newline=""))
-    if starts_with is None:
-        first = next(records, [])
-        return [h.strip() for h in first]
-    for i, fields in enumerate(records):
-        if i >= PREAMBLE_LINES:
-            break
-        if fields and fields[0].strip() == starts_with:
-            return [h.strip() for h in fields]
-    raise SourceError(path, f"no header line starting with '{starts_with}'")
+    records = list(csv.reader(io.StringIO(text, newline="")))[:PREAMBLE_LINES]
+    at = header_line(records, having)
+    if at is None:
+        raise SourceError(path, no_header_problem(having))
+    return [h.strip() for h in records[at]] if records else []
 
 
 def missing_columns_problem(header: list[str], required) -> str | None:
@@ -91,23 +103,23 @@ def missing_columns_problem(header: list[str], required) -> str | None:
     return None
 
 
-def csv_required_columns(entry: Source, path: Path) -> tuple[list[str], str | None]:
+def csv_required_columns(entry: Source, path: Path) -> tuple[list[str], tuple[str, ...]]:
     """The columns a CSV file of `entry`'s layout must have: its layout's key columns, and
     for a DDF datapoints file the keys and the series its file name declares."""
-    columns, starts_with = CSV_LAYOUTS[entry.adapter]
+    columns, preamble = CSV_LAYOUTS[entry.adapter]
     required = list(columns)
     if entry.adapter == "sdg_ddf":
         series, keys = layouts.ddf_parts(Path(path).name)
         required += keys + ([series] if series else [])
-    return required, starts_with
+    return required, tuple(columns) if preamble else ()
 
 
 def header_problem(entry: Source, path: Path) -> str | None:
     """Why the first bytes of `path` cannot be a file of `entry`'s layout, or None."""
     try:
         if entry.adapter in CSV_LAYOUTS:
-            required, starts_with = csv_required_columns(entry, path)
-            return missing_columns_problem(header_fields(path, starts_with), required)
+            required, having = csv_required_columns(entry, path)
+            return missing_columns_problem(header_fields(path, having), required)
         if entry.adapter in SPREADSHEETS | GZIP | JSON:
             data = peek(path, 4096)
             if not data.strip():

@@ -758,16 +758,23 @@ def test_cli_validate_reports_one_broken_file(snapshot, tmp_path, capsys):
     assert len(unusable) == 1
     assert unusable[0].startswith(DATAHUB)
     assert "not valid JSON" in unusable[0]
-    assert out.splitlines()[-1] == "5 file(s), 1 unusable"
+    # (a directory of a few files also lacks required sources: listed, after the files)
+    assert out.splitlines()[-1].startswith("5 file(s), 1 unusable, ")
     good = [line for line in out.splitlines() if line.startswith((WB_2024, SDG_OWN))]
     assert len(good) == 2 and not any("UNUSABLE" in line for line in good)
 
 
-def test_cli_validate_clean_directory_exits_zero(snapshot, tmp_path, capsys):
+def test_cli_validate_clean_files_of_an_incomplete_directory(snapshot, tmp_path, capsys):
+    """Every file usable, but required sources missing: validate says so and fails, as the
+    run would (tests/test_faults.py runs validate on the whole snapshot: exit 0)."""
     for rel in CLASSIFICATIONS + [WB_2024]:
         _copy(snapshot, rel, tmp_path)
-    assert cli_main(["validate", "--source-dir", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "3 file(s), 0 unusable"
+    assert cli_main(["validate", "--source-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("3 file(s), 0 unusable, ") and "problem(s)" in out[-1]
+    problems = [line for line in out if line.startswith("PROBLEM: ")]
+    assert problems and all("required source" in line for line in problems)
+    assert any("wb_internet" in line for line in problems)
 
 
 # --- no false positives on the real snapshot -------------------------------------------------------
