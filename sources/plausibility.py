@@ -11,7 +11,8 @@ Populations (unit `persons`; positive and below 2 billion is a schema check):
 - other sources: an economy-year's total population from two files that differ by more than
   SOURCE_FACTOR are both quarantined (which one is wrong cannot be told, and a population off
   by a factor of a thousand must not weight anything); with three or more files, those beyond
-  the factor of their median. The largest real disagreement is Moldova 2024 (1.66: the World
+  the factor of their median. A file's series contradicted in most of the years it shares is
+  set aside whole (its other years would otherwise be extended by growth into the weights). The largest real disagreement is Moldova 2024 (1.66: the World
   Bank leaves out Transnistria since 2019, WPP 2019 does not);
 - a count set aside takes the file's other counts of that economy and year with it (a WPP row
   holds the total, by sex, aged 10+ and 15+ on one scale);
@@ -158,33 +159,53 @@ def _times(ratio: float) -> str:
 
 
 def _source_outliers(totals: pd.DataFrame, results: list) -> pd.DataFrame:
-    """Total populations of one economy-year that other files contradict."""
-    if totals.empty:
-        return _reject(totals, "population_sources", [])
-    groups = totals.groupby(["iso3", "year"])["value"]
-    n = groups.transform("size")
-    totals = totals[n >= 2]
-    if totals.empty:
-        return _reject(totals, "population_sources", [])
-    groups = totals.groupby(["iso3", "year"])["value"]
+    """Total populations of one economy-year that other files contradict; where a file's
+    series of an economy is contradicted in most of the years it shares with the others, the
+    whole series (so that no year of it is left to be extended by growth in the weights)."""
+    shared = totals[totals.groupby(["iso3", "year"])["value"].transform("size") >= 2]
+    if shared.empty:
+        return _reject(shared, "population_sources", [])
+    groups = shared.groupby(["iso3", "year"])["value"]
     n = groups.transform("size").to_numpy()
     low, high = groups.transform("min").to_numpy(), groups.transform("max").to_numpy()
-    median = groups.transform("median").to_numpy()
-    value = totals["value"].to_numpy()
-    ratio = value / median
-    far = np.where(n == 2, high / low > SOURCE_FACTOR,
-                   (ratio > SOURCE_FACTOR) | (ratio < 1 / SOURCE_FACTOR))
-    rows = totals[far]
-    peers = totals.merge(rows[["iso3", "year"]].drop_duplicates(), on=["iso3", "year"])
+    ratio = shared["value"].to_numpy() / groups.transform("median").to_numpy()
+    far = pd.Series(np.where(n == 2, high / low > SOURCE_FACTOR,
+                             (ratio > SOURCE_FACTOR) | (ratio < 1 / SOURCE_FACTOR)),
+                    index=shared.index)
+    if not far.any():
+        return _reject(shared.iloc[0:0], "population_sources", [])
+    mostly = far.groupby([shared["result_no"], shared["iso3"]]).mean() > 0.5
+    whole = set(mostly[mostly].index)
+    flagged = shared[far]
+    in_whole = pd.Series([k in whole for k in zip(totals["result_no"], totals["iso3"])],
+                         index=totals.index)
+    rows = pd.concat([flagged, totals[in_whole]]).drop_duplicates(["result_no", "obs_no"])
+    peers = shared.merge(flagged[["iso3", "year"]].drop_duplicates(), on=["iso3", "year"])
     others = {key: list(zip(g["result_no"], g["value"]))
               for key, g in peers.groupby(["iso3", "year"])}
+    example = {(r.result_no, r.iso3): r for r in flagged.itertuples()}
+    own = set(zip(flagged["result_no"], flagged["obs_no"]))
+
+    def against(r) -> str:
+        return "; ".join(f"{results[i].path.name} {_number(v)}"
+                         for i, v in others.get((r.iso3, r.year), []) if i != r.result_no)
+
     reasons = []
     for r in rows.itertuples():
-        shown = "; ".join(f"{results[i].path.name} {_number(v)}"
-                          for i, v in others[(r.iso3, r.year)] if i != r.result_no)
-        reasons.append(f"{r.iso3} {r.year}: population {_number(r.value)} differs from the "
-                       f"other source(s) by more than a factor of {SOURCE_FACTOR:g} ({shown}):"
-                       " one of them is wrong (a unit or typing error?); set aside")
+        whole_series = (r.result_no, r.iso3) in whole
+        if (r.result_no, r.obs_no) in own:
+            scope = ("its whole series in this file is set aside (contradicted in most years)"
+                     if whole_series else "set aside")
+            reasons.append(f"{r.iso3} {r.year}: population {_number(r.value)} differs from "
+                           f"the other source(s) by more than a factor of {SOURCE_FACTOR:g} "
+                           f"({against(r)}): one of them is wrong (a unit or typing error?); "
+                           f"{scope}")
+        else:
+            e = example[(r.result_no, r.iso3)]
+            reasons.append(f"{r.iso3} {r.year}: this file's population series of {r.iso3} is "
+                           f"contradicted by the other source(s) in most years they share "
+                           f"(e.g. {e.year}: {_number(e.value)} here; {against(e)}): set aside "
+                           "whole")
     return _reject(rows, "population_sources", reasons)
 
 
