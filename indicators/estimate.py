@@ -229,6 +229,12 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
     f1, f2 = (np.broadcast_to(free, shape)[..., k].ravel().astype(float) for k in (0, 1))
     target_p = np.broadcast_to(total_p, shape[:-1]).ravel()
     w_total = w1 + w2
+    # a row with no population to split (both weights 0) is split evenly, not divided by 0:
+    # it weighs nothing in any aggregate either way
+    empty = w_total == 0
+    if empty.any():
+        w1, w2 = np.where(empty, 1.0, w1), np.where(empty, 1.0, w2)
+        w_total = w1 + w2
     # start from the shift that would be exact if both members were equal
     s = np.where(f1 + f2 > 0, logit(target_p) - (w1 * l1 + w2 * l2) / w_total, 0.0)
     # Iterate on the rows still active; converged rows keep their shift, and are dropped
