@@ -53,14 +53,15 @@ def read_source(entry: Source, path: Path, ctx: Context | None, key: str,
     if hit is not None:
         tables, meta = hit
         quarantine = tables.pop("_quarantine").astype({"row": "Int64"})
-        return reused(FileResult(entry, path, extract=Extract(tables, meta["rows_read"],
-                                                              quarantine,
-                                                              list(meta.get("notes", [])))))
+        return reused(FileResult(entry, path, extract=Extract(
+            tables, meta["rows_read"], quarantine, list(meta.get("notes", [])),
+            dict(meta.get("seen", {})))))
     result = read_file(entry, path, ctx)
     if result.extract is not None:
         cache.save("read", key, {**result.extract.tables, "_quarantine":
                                  result.extract.quarantine.astype({"value": "str"})},
-                   {"rows_read": result.extract.rows_read, "notes": result.extract.notes})
+                   {"rows_read": result.extract.rows_read, "notes": result.extract.notes,
+                    "seen": result.extract.seen})
     return result
 
 

@@ -34,6 +34,9 @@ class Extract:
     rows_read: int
     quarantine: pd.DataFrame = field(default_factory=lambda: empty_quarantine())
     notes: list[str] = field(default_factory=list)  # what a reader should know (columns ignored)
+    # indicator -> the economies the file has rows of, accepted or quarantined (completeness:
+    # an economy whose values were all rejected is not missing from the file)
+    seen: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def rows_quarantined(self) -> int:
@@ -99,9 +102,10 @@ def read_csv_strings(path: Path, header_starts_with: str | None = None,
     """Read a CSV as strings, keeping the file's line number of every data row in `_row`.
 
     `header_with` finds the header line after any preamble (the World Bank's four metadata
-    lines): the first line holding all those columns, in any order (`header_starts_with`: the
-    first line whose first cell is that). (`sources.read.read_file` has checked the header against the layout's
-    key columns from the first 64 KiB before: junk is rejected before it is read whole.)
+    lines): the first line holding any of those columns, in any order (`header_starts_with`:
+    the first line whose first cell is that). `sources.read.read_file` has checked the header
+    against the layout's key columns from the first 64 KiB before: junk is rejected before it
+    is read whole.
 
     Rows with more or fewer fields than the header are kept aside in
     `frame.attrs["ragged"]` as (line, n_fields) so the caller can quarantine them: that is how
@@ -126,6 +130,7 @@ def read_csv_strings(path: Path, header_starts_with: str | None = None,
             raise SourceError(path, f"no header line starting with '{header_starts_with}'")
     # csv.reader counts records, not lines: quoted values in this data never span lines.
     header = [h.strip() for h in lines[header_index]]
+    raw_width = len(header)
     while header and header[-1] == "":
         header.pop()  # trailing empty unnamed column(s), as in the World Bank urban file
     width = len(header)
@@ -135,8 +140,11 @@ def read_csv_strings(path: Path, header_starts_with: str | None = None,
         if not fields or all(f.strip() == "" for f in fields):
             continue
         last = (offset, fields)
-        trimmed = fields[:width] if all(f.strip() == "" for f in fields[width:]) else fields
-        if len(trimmed) != width:
+        # a row has the header's fields, with or without its trailing unnamed empty ones;
+        # one more, even empty, is a row the header does not describe (a header cell lost)
+        fits = len(fields) in (width, raw_width) and all(f.strip() == "" for f in fields[width:])
+        trimmed = fields[:width] if fits else fields
+        if not fits:
             ragged.append((offset, len(fields)))
             continue
         rows.append(trimmed)

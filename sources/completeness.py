@@ -3,16 +3,18 @@
 A file cut at a line boundary is well-formed: nothing in it says what it lost. So each file is
 held against what it should cover:
 
-- today, the classification universe: the economies both the ISO/M49 country codes and a
-  World Bank economy list know (215 in the snapshot). A file of a source the catalog marks
-  `universal` (and each World Bank economy or income list, and the country codes against the
-  World Bank lists) must not lack more than SHRINK_ECONOMIES of them, nor economies holding
-  more than SHRINK_POPULATION of their population (each economy's latest total population in
-  any file). On the snapshot the complete files lack at most 10.2% of the economies (WPP 2019
-  lacks 22 small ones: Andorra, Monaco, Tuvalu, …) and 0.72% of the population (OWID's fixed
-  broadband: North Korea, Taiwan, Sierra Leone, …); a file cut in half lacks about half of
-  both. (A DataBank extract is a selection, not universal: its GDP series lack 2.1%.) A series no publisher has for every
-  economy (`partial_coverage` in indicators.yaml: mobile ownership) is not held to it;
+- today, the classification universe: the economies of the ISO/M49 country codes that a World
+  Bank economy list or a population file knows too (222 in the snapshot). A file of a source
+  the catalog marks `universal` (and each World Bank economy or income list, and the country
+  codes against the World Bank lists) must not lack more than SHRINK_ECONOMIES of them, nor
+  economies holding more than SHRINK_POPULATION of their population (each economy's latest
+  total population in any file). "Lack" means no row at all: an economy whose values were all
+  quarantined is reported there, with reasons, not lost. On the snapshot the complete files
+  lack at most 9.9% of the economies (WPP 2019 lacks 22 small ones: Andorra, Monaco, Tuvalu,
+  …) and 0.76% of the population (OWID's fixed broadband: North Korea, Taiwan, Sierra Leone,
+  …); a file cut in half lacks about half of both. A DataBank extract is a selection, not
+  universal (its GDP series lack 2.1%); nor is a series no publisher has for every economy
+  (`partial_coverage` in indicators.yaml: mobile ownership);
 - hooks, not done yet (issue 12, point 1): the edition's manifest (checksum and size of a
   bundled file) and, per series, the economies, years and rows of its previous publication.
   Each is one more function of `EXPECTATIONS` returning `Shrink` records.
@@ -77,12 +79,11 @@ def _table(results, name: str) -> list[tuple[object, pd.DataFrame]]:
 
 def universe(results) -> Universe | None:
     """The classification universe and each economy's latest population, or None when no
-    classification file lists economies."""
+    classification file lists economies: the country codes' economies that a World Bank list
+    or a population file knows too (so that a World Bank list cut short does not shrink the
+    universe it is held to)."""
     cc = set().union(*[set(t["iso3"]) for _, t in _table(results, "economies")])
     wb = set().union(*[set(t["iso3"]) for _, t in _table(results, "wb_economies")])
-    economies = (cc & wb) if cc and wb else (cc or wb)
-    if not economies:
-        return None
     totals = [c for c, i in population_indicators().items() if i.population["age"] == "total"]
     frames = [t[(t["indicator"].isin(totals)) & (t["sex"] == "total")
                 & (t["year"] <= dt.date.today().year)][["iso3", "year", "value"]]
@@ -94,6 +95,10 @@ def universe(results) -> Universe | None:
         population = latest.groupby("iso3")["value"].max()
     else:
         population = pd.Series(dtype="float64")
+    known = wb | set(population.index)
+    economies = (cc & known) if cc and known else (cc or wb)
+    if not economies:
+        return None
     return Universe(frozenset(economies), population, frozenset(cc), frozenset(wb))
 
 
@@ -128,8 +133,9 @@ def against_universe(results, world: Universe) -> list[Shrink]:
             continue
         for code, part in table.groupby("indicator"):
             if code not in partial:
-                out.append(_shrink(r.path.name, code, set(part["iso3"]), world.economies,
-                                   world))
+                # economies whose rows were all quarantined are reported there, not lost
+                held = set(part["iso3"]) | set(r.extract.seen.get(code, []))
+                out.append(_shrink(r.path.name, code, held, world.economies, world))
     return [s for s in out if s is not None]
 
 

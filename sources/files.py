@@ -85,6 +85,9 @@ def decode(data: bytes, path: Path, final: bool = True) -> str:
     try:
         return decoder.decode(data, final=final)
     except UnicodeDecodeError as exc:
+        if final and exc.start >= len(data) - 3 and exc.end == len(data):
+            raise SourceError(path, "is cut short: it ends inside a character (an "
+                                    "incomplete download or copy)") from exc
         raise SourceError(
             path, f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
         ) from exc

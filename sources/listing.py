@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import defaultdict
 from pathlib import Path
 
@@ -46,8 +47,12 @@ def files_in(source_dir: Path) -> list[tuple[Source, Path]]:
     is a regular file, classifications first, then in catalog order and by name."""
     found = []
     for entry in sources():
-        for path in sorted(Path(source_dir).glob(entry.pattern)):
-            found.append((entry, path))
+        matches = sorted(Path(source_dir).glob(entry.pattern))
+        literal = Path(source_dir) / entry.pattern
+        if not any(c in entry.pattern for c in "*?[") and not matches \
+                and os.path.lexists(literal):
+            matches = [literal]  # glob skips a dangling link or loop of a literal name
+        found += [(entry, path) for path in matches]
     return sorted(found, key=lambda ep: (not ep[0].is_classification,))
 
 

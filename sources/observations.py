@@ -29,8 +29,10 @@ def finish(long: pd.DataFrame, path: Path, entry: Source, ctx: Context, rows_rea
     else:
         is_aggregate = long["iso3"].isin(ctx.aggregate_codes)
     aggregates = long[is_aggregate]
-    accepted, quarantine = validate_observations(long[~is_aggregate], path.name,
-                                                 set(ctx.known_iso3))
+    countries = long[~is_aggregate]
+    seen = {str(code): sorted(set(part["iso3"].astype(str)))
+            for code, part in countries.groupby("indicator")}
+    accepted, quarantine = validate_observations(countries, path.name, set(ctx.known_iso3))
     tables = {"observations": accepted}
     q_aggregates = empty_quarantine()
     if len(aggregates):
@@ -51,7 +53,7 @@ def finish(long: pd.DataFrame, path: Path, entry: Source, ctx: Context, rows_rea
     if raw is not None:
         quarantine = pd.concat([quarantine, ragged_quarantine(path.name, raw)],
                                ignore_index=True)
-    return Extract(tables, rows_read, quarantine)
+    return Extract(tables, rows_read, quarantine, seen=seen)
 
 
 def _parse_years(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:

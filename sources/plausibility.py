@@ -12,8 +12,9 @@ Populations (unit `persons`; positive and below 2 billion is a schema check):
   SOURCE_FACTOR are both quarantined (which one is wrong cannot be told, and a population off
   by a factor of a thousand must not weight anything); with three or more files, those beyond
   the factor of their median. A file's series contradicted in most of the years it shares is
-  set aside whole (its other years would otherwise be extended by growth into the weights). The largest real disagreement is Moldova 2024 (1.66: the World
-  Bank leaves out Transnistria since 2019, WPP 2019 does not);
+  set aside whole (its other years would otherwise be extended by growth into the weights).
+  The largest real disagreement is Moldova 2024 (1.66: the World Bank leaves out Transnistria
+  since 2019, WPP 2019 does not);
 - a count set aside takes the file's other counts of that economy and year with it (a WPP row
   holds the total, by sex, aged 10+ and 15+ on one scale);
 - a file whose total populations differ from another file's beyond the factor for more than
@@ -202,10 +203,10 @@ def _source_outliers(totals: pd.DataFrame, results: list) -> pd.DataFrame:
                            f"{scope}")
         else:
             e = example[(r.result_no, r.iso3)]
-            reasons.append(f"{r.iso3} {r.year}: this file's population series of {r.iso3} is "
-                           f"contradicted by the other source(s) in most years they share "
-                           f"(e.g. {e.year}: {_number(e.value)} here; {against(e)}): set aside "
-                           "whole")
+            reasons.append(f"{r.iso3} {r.year}: this file's population series of {r.iso3} "
+                           f"differs from the other source(s) by more than a factor of "
+                           f"{SOURCE_FACTOR:g} in most years they share (e.g. {e.year}: "
+                           f"{_number(e.value)} here; {against(e)}): set aside whole")
     return _reject(rows, "population_sources", reasons)
 
 
@@ -266,20 +267,31 @@ def _fractions_across_files(percent: pd.DataFrame, results: list) -> pd.DataFram
     series_max = percent.groupby(SERIES)["value"].max()
     hit_series = series_max.reindex(example.index)
     whole = set(hit_series[hit_series <= 1].index)
-    in_whole = pd.Series([k in whole for k in zip(*(percent[c] for c in SERIES))],
-                         index=percent.index)
-    matched = pairs[~pd.Series([k in whole for k in zip(*(pairs[c] for c in SERIES))],
+    # the file's other breakdowns of that economy's indicator within 0-1 share its scale
+    # (the female and male rows of an economy given in fractions, where no other file has
+    # them by sex)
+    economies = {k[:3]: k for k in whole}
+    within = series_max[series_max <= 1]
+    shared = {k: economies[k[:3]] for k in within.index if k[:3] in economies}
+    key = pd.Series(list(zip(*(percent[c] for c in SERIES))), index=percent.index)
+    in_whole = key.map(lambda k: k in shared)
+    matched = pairs[~pd.Series([k in shared for k in zip(*(pairs[c] for c in SERIES))],
                                index=pairs.index)]
     rows = pd.concat([percent[in_whole],
                       percent.merge(matched[["result_no", "obs_no"]], on=["result_no", "obs_no"])],
                      ignore_index=True)
     reasons = []
     for r in rows.itertuples():
-        e = example.loc[(r.result_no, r.indicator, r.iso3, r.sex, r.location)]
+        k = (r.result_no, r.indicator, r.iso3, r.sex, r.location)
+        e = example.loc[shared.get(k, k)]
         other = results[int(e["result_no_other"])].path.name
-        scope = (f"every value of {r.iso3}'s {r.indicator} series in this file lies within 0-1"
-                 if (r.result_no, r.indicator, r.iso3, r.sex, r.location) in whole
-                 else f"{r.iso3} {r.year}: {r.value:g}")
+        if k in whole:
+            scope = f"every value of {r.iso3}'s {r.indicator} series in this file lies within 0-1"
+        elif k in shared:
+            scope = (f"{r.iso3}'s {r.indicator} ({r.sex}/{r.location}) lies within 0-1 like "
+                     "its total, which is")
+        else:
+            scope = f"{r.iso3} {r.year}: {r.value:g}"
         reasons.append(f"{scope}, about a hundredth of {other}'s for the same years (e.g. "
                        f"{int(e['year'])}: {e['value']:g} here, {e['value_other']:g} there): "
                        "probable fractions of one where per cent (0-100) is expected")
