@@ -148,7 +148,12 @@ def shrinks(results) -> list[Shrink]:
     world = universe(results)
     if world is None:
         return []
-    return [s for check in EXPECTATIONS for s in check(results, world)]
+    merged: dict[tuple, Shrink] = {}  # one line per file and loss (WPP's three counts)
+    for s in (s for check in EXPECTATIONS for s in check(results, world)):
+        key = (s.file, s.lost, s.expected)
+        merged[key] = Shrink(s.file, f"{merged[key].what}, {s.what}", s.expected, s.lost,
+                             s.population_share) if key in merged else s
+    return list(merged.values())
 
 
 def missing_series(results) -> list[str]:
