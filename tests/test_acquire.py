@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import socket
 import threading
 import time
@@ -19,6 +18,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
+from conftest import EDITION as DATA  # the bundled edition: real files served locally
 
 from sources.download import (
     ConfigError,
@@ -31,7 +31,6 @@ from sources.download import (
 )
 from sources.retrievals import assemble_source_dir, resolve_raw_dir
 
-from conftest import EDITION as DATA  # the bundled edition: real files served locally
 DAY = date(2025, 1, 2)
 FAST = {"timeout": 5.0, "retries": 0, "backoff": 0.01}
 # downloaded but read by no catalog entry (yet): the kept WB zips, the WPP 2024 single-age files

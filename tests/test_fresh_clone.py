@@ -20,6 +20,7 @@ def test_a_clone_alone_runs_on_the_bundled_edition_and_prints_its_figures(tmp_pa
            if k not in ("PREFECT_API_URL", "ICTSTATS_SOURCE_DIR")}
     env["COLUMNS"] = "160"
     run = subprocess.run([sys.executable, "-m", "flows.cli", "run"], cwd=clone, env=env,
+                         check=False,
                          capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-2000:]
     out = run.stdout
