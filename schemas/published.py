@@ -429,10 +429,50 @@ def _sources() -> pa.DataFrameSchema:
                                        "row (table quarantine)"),
             "values_accepted": _count("values accepted from the file (a row of a wide file "
                                       "holds several)"),
+            "economies": _count("economies with at least one accepted value in the file "
+                                "(empty for a classification file)", nullable=True),
+            "notes": _text("what the file's figures rest on beyond its rows: a shrink published "
+                           "with --accept-shrink, columns ignored; empty if nothing",
+                           nullable=True),
         },
         checks=[pa.Check(lambda df: df["rows_accepted"] + df["rows_quarantined"]
                          == df["rows_read"], name="rows_accepted + rows_quarantined = "
                                                   "rows_read")])
+
+
+def _groups_changes() -> pa.DataFrameSchema:
+    return _schema(
+        "Members a group lost or gained: between classification files (an economy the country "
+        "codes lack that another file places in a region), between vintages (an economy in one "
+        "World Bank income list and not the next) and since the previous publication; the "
+        "years affected, before and after what, and why.",
+        {
+            "group_scheme": _group_scheme(),
+            "group_code": _group_code(),
+            "group_name": _group_name(),
+            "iso3": _iso3("the member economy"),
+            "change": _text("removed, added, or unplaced (in no group of the scheme)",
+                            pa.Check.isin(["removed", "added", "unplaced"])),
+            "first_year": _year("first data year the change affects"),
+            "last_year": _year("last data year the change affects"),
+            "before": _text("the classification file or vintage (or publication) the member "
+                            "was in", nullable=True),
+            "after": _text("the one it is not in", nullable=True),
+            "note": _text("why, in words", nullable=True),
+        })
+
+
+def _economy_regions() -> pa.DataFrameSchema:
+    return _schema(
+        "Each economy's UN M49 code and region as a second classification file (the Open Data "
+        "Watch list) gives them: where an economy the country codes lack belongs.",
+        {
+            "iso3": _iso3(),
+            "m49": _count("UN M49 code of the economy", dtype="Int64", nullable=True),
+            "m49_region": _count("UN M49 code of its region", dtype="Int64"),
+            "source": _source("the source id of the file (catalog/sources.yaml)"),
+            "file": _text("the file it comes from"),
+        })
 
 
 def _quarantine() -> pa.DataFrameSchema:
@@ -805,6 +845,8 @@ _BUILDERS = {
     "indicators": _indicators,
     "sources": _sources,
     "quarantine": _quarantine,
+    "groups_changes": _groups_changes,
+    "economy_regions": _economy_regions,
     "runs": _runs,
     "weights": _weights,
     "groups": _groups,
