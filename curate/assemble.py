@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from catalog import indicators
+from sources.base import empty_quarantine
 from sources.read import FileResult, tables_of
 
 # Tables adapters may return beside observations (classifications, publisher groups, ITU lists).
@@ -41,11 +42,10 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
         observations["source"].map(release_dates)).dt.date
     quarantine = pd.concat(
         [r.extract.quarantine.assign(source=r.entry.id) for r in results
-         if len(r.extract.quarantine)] or [pd.DataFrame(columns=["file", "row", "column",
-                                                                  "value", "check", "reason",
-                                                                  "source"])],
+         if len(r.extract.quarantine)] or [empty_quarantine().assign(source=None)],
         ignore_index=True)
-    quarantine = quarantine.astype({"row": "Int64", "value": "str", "column": "str"})
+    quarantine = quarantine.astype({"row": "Int64", "value": "str", "column": "str",
+                                    "year": "Int64"})
     sources = pd.DataFrame([{
         "source_id": r.entry.id, "file": str(r.path.relative_to(source_dir)),
         "publisher": r.entry.publisher, "licence": r.entry.licence,

@@ -129,7 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
                            help="publication that recorded the run (default: data/curated)")
     reproduce.add_argument("--out", type=Path, required=True,
                            help="where to publish the reproduction")
-    reproduce.add_argument("--raw-dir", type=Path, default=DEFAULT_RAW)
+    reproduce.add_argument("--raw-dir", type=Path, default=DEFAULT_RAW,
+                           help="folder holding archive/, the sources kept by checksum "
+                           "(default: data/raw/)")
     reproduce.set_defaults(handler=cmd_reproduce)
 
     validate = sub.add_parser("validate", help="validate the sources without publishing",
@@ -139,7 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
                               "lacks more of the classification universe than allowed.",
                               epilog=EXIT_CODES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    validate.add_argument("--source-dir", type=Path, required=True)
+    validate.add_argument("--source-dir", type=Path, required=True,
+                          help="directory of source files to check (e.g. a retrieval under "
+                          "data/raw/)")
     validate.add_argument("--accept-shrink", action="store_true",
                           help="report files that lack economies, without failing")
     validate.add_argument("--reasons", type=int, default=3,
@@ -152,9 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
                            "write anything, read or list files outside the database, attach "
                            "another database, install or load extensions, or change its "
                            "settings.")
-    query.add_argument("sql")
-    query.add_argument("--db", type=Path, default=DEFAULT_OUT / "ict.duckdb")
-    query.add_argument("--max-rows", type=int, default=100)
+    query.add_argument("sql", help="one SQL statement, e.g. \"SELECT * FROM headline\"")
+    query.add_argument("--db", type=Path, default=DEFAULT_OUT / "ict.duckdb",
+                       help="curated file to query (default: data/curated/ict.duckdb)")
+    query.add_argument("--max-rows", type=non_negative, default=100,
+                       help="rows to print at most (default 100)")
+    query.add_argument("--max-width", type=non_negative, default=40,
+                       help="characters to print of a long text cell (default 40)")
     query.set_defaults(handler=cmd_query)
 
     serve = sub.add_parser("serve", help="serve the scheduled deployments",
@@ -164,7 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
                            "annual-edition (15 November, 06:00 Europe/Zurich).")
     serve.add_argument("--source-dir", type=Path, default=None,
                        help="sources for the scheduled runs (default: official downloads)")
-    serve.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    serve.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                       help="where the scheduled runs publish (default: data/curated/)")
     serve.set_defaults(handler=cmd_serve)
     return parser
 
@@ -265,14 +274,33 @@ def check_output(out: Path) -> None:
                        EXIT_OUTPUT) from None
 
 
-def check_lock(out: Path, wait: float) -> None:
+def check_lock(args) -> None:
     from flows.locking import busy_message
 
-    if wait > 0:
+    if args.wait > 0:
         return  # the run waits for the lock itself
-    message = busy_message(out)
+    message = busy_message(args.out)
     if message:
+        _journal_refused(args, message)
         raise CliError(message, EXIT_LOCKED)
+
+
+def _journal_refused(args, message: str) -> None:
+    """A run refused before it starts is in the journal too (so in the next `runs` table)."""
+    import json
+    import uuid
+
+    from flows import lineage
+
+    moment = lineage.now()
+    seed = lineage.DEFAULT_SEED if args.seed is None else args.seed
+    parameters = {"source_dir": args.source_dir, "out_dir": Path(args.out).resolve(),
+                  "year": args.year}
+    lineage.journal(args.out, {
+        "run_id": str(uuid.uuid4()), "started_at": moment, "finished_at": moment,
+        "status": "refused", "message": message, "code_version": lineage.code_version(),
+        "code_fingerprint": lineage.code_fingerprint(), "seed": seed,
+        "parameters": json.dumps(parameters, default=str)})
 
 
 def preflight(args) -> tuple[Path, list[str]]:
@@ -280,7 +308,7 @@ def preflight(args) -> tuple[Path, list[str]]:
     and where its files came from."""
     check_year(args.year)
     check_output(args.out)
-    check_lock(args.out, args.wait)
+    check_lock(args)
     return resolve_source_dir(args.source_dir, args.refresh)
 
 
@@ -457,13 +485,31 @@ def cmd_query(args) -> int:
         raise CliError(f"query failed: {one_line(err)}") from None
     finally:
         con.close()
+    if not len(frame):
+        print(f"(no rows; columns: {', '.join(frame.columns)})")
+        return 0
+    print(as_text(frame.head(args.max_rows), args.max_width).to_string(index=False))
+    if len(frame) > args.max_rows:
+        print(f"({len(frame):,} rows; the first {args.max_rows} shown: --max-rows for more)")
+    return 0
+
+
+def as_text(frame, max_width: int):
+    """Every cell as the text to print: missing values empty, numbers without float noise,
+    text longer than `max_width` cut with an ellipsis."""
+    import numpy as np
     import pandas as pd
 
-    with pd.option_context("display.max_rows", args.max_rows, "display.max_columns", None,
-                           "display.width", 200):
-        print(frame.to_string(index=False, max_rows=args.max_rows) if len(frame)
-              else f"(no rows; columns: {', '.join(frame.columns)})")
-    return 0
+    def cell(value) -> str:
+        if value is None or (not isinstance(value, str) and pd.api.types.is_scalar(value)
+                             and pd.isna(value)):
+            return ""
+        if isinstance(value, (float, np.floating)):
+            return np.format_float_positional(value, precision=4, trim="-")
+        text = " ".join(str(value).split())
+        return text if len(text) <= max_width else text[:max_width - 1] + "…"
+
+    return pd.DataFrame({c: [cell(v) for v in frame[c]] for c in frame.columns})
 
 
 def one_line(err: Exception) -> str:

@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from catalog import catalog_dir
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CODE_PACKAGES = ("catalog", "schemas", "sources", "curate", "indicators", "reporting", "flows")
 JOURNAL_NAME = "runs.jsonl"
+DEFAULT_SEED = 20251216  # of the intervals' bootstrap, recorded in `runs`
 
 
 def code_fingerprint() -> str:
@@ -41,6 +43,19 @@ def _fingerprint(catalog: Path) -> str:
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def code_version() -> str:
+    """`git describe` of the checkout, or the installed package's version."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], check=False,
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from importlib.metadata import version
+    return version("ictstats")
 
 
 def now() -> dt.datetime:

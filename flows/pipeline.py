@@ -9,7 +9,6 @@ a time publishes to an output directory (flows/locking.py).
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from dataclasses import asdict
 from pathlib import Path
@@ -49,24 +48,11 @@ from sources.listing import duplicate_problems, listing_problems
 from sources.plausibility import cross_check
 from sources.read import FileResult, context_of, files_in
 
-DEFAULT_SEED = 20251216
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SEED = lineage.DEFAULT_SEED
 
 
 class SourceProblem(str):
     """Why the run cannot publish (its sources, or a failed check): one line for the user."""
-
-
-def code_version() -> str:
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], check=False,
-                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    from importlib.metadata import version
-    return version("ictstats")
 
 
 @flow(name="ictstats-pipeline", log_prints=True, task_runner=task_runner("default"))
@@ -86,7 +72,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
     cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
     params = Params(last_year=year, seed=seed, replicates=replicates)
     run = {"run_id": str(uuid.uuid4()), "started_at": lineage.now(), "status": "running",
-           "code_version": code_version(), "code_fingerprint": lineage.code_fingerprint(),
+           "code_version": lineage.code_version(), "code_fingerprint": lineage.code_fingerprint(),
            "seed": seed, "message": None,
            "parameters": json.dumps({"source_dir": source_dir, "out_dir": str(out),
                                      "year": year, "replicates": replicates,

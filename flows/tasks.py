@@ -52,7 +52,7 @@ def read_source(entry: Source, path: Path, ctx: Context | None, key: str,
     hit = cache.load("read", key)
     if hit is not None:
         tables, meta = hit
-        quarantine = tables.pop("_quarantine").astype({"row": "Int64"})
+        quarantine = tables.pop("_quarantine").astype({"row": "Int64", "year": "Int64"})
         return reused(FileResult(entry, path, extract=Extract(
             tables, meta["rows_read"], quarantine, list(meta.get("notes", [])),
             dict(meta.get("seen", {})))))

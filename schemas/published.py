@@ -41,7 +41,7 @@ METHODS = ["observed", "interpolation", "nowcast", "backcast", "model", "breakdo
 MEASURES = ["gender_parity_score", "urban_rural_ratio", "persons_with", "persons_without"]
 CAUSES = ["new or revised data", "classification", "re-estimation", "new figure",
           "figure withdrawn"]
-RUN_STATUSES = ["published", "failed", "interrupted"]
+RUN_STATUSES = ["published", "failed", "refused", "interrupted"]
 AGES = ["total", "10+", "15+"]
 SHA256 = r"^[0-9a-f]{64}$"
 ROUNDING = 1e-9   # relative: sums and differences of the same numbers in another order
@@ -493,6 +493,11 @@ def _quarantine() -> pa.DataFrameSchema:
                            "number, unique_key, percent_scale, row_shape, known_economy or "
                            "year"),
             "reason": _text("why the value was rejected, for a person"),
+            "iso3": _text("ISO 3166-1 alpha-3 code of the economy the rejected value was "
+                          "about, where the row names one", nullable=True),
+            "year": pa.Column("Int64", nullable=True,
+                              description="year the rejected value was for, where the row "
+                                          "gives one"),
             "source": _source("the file"),
         })
 
@@ -508,8 +513,9 @@ def _runs() -> pa.DataFrameSchema:
             "finished_at": pa.Column(pa.DateTime, nullable=True,
                                      description="when it ended (UTC); empty if it was "
                                                  "interrupted"),
-            "status": _text("published, failed, or interrupted (the run was killed or crashed "
-                            "before it ended)", pa.Check.isin(RUN_STATUSES)),
+            "status": _text("published, failed, refused (another run held the publication "
+                            "lock), or interrupted (the run was killed or crashed before it "
+                            "ended)", pa.Check.isin(RUN_STATUSES)),
             "message": _text("why a failed run did not publish; empty otherwise", nullable=True),
             "code_version": _text("git describe of the code (or the package version)"),
             "code_fingerprint": _text("hash of the pipeline's code and catalogs"),

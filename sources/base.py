@@ -22,7 +22,7 @@ __all__ = ["SourceError"]  # defined in sources.files (no pandas), raised from h
 OBSERVATION_COLUMNS = [
     "indicator", "iso3", "year", "sex", "location", "value", "unit", "status", "source", "release",
 ]
-QUARANTINE_COLUMNS = ["file", "row", "column", "value", "check", "reason"]
+QUARANTINE_COLUMNS = ["file", "row", "column", "value", "check", "reason", "iso3", "year"]
 
 
 @dataclass
@@ -64,12 +64,22 @@ class Context:
 
 
 def empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c in ("row", "year") else "object")
+                         for c in QUARANTINE_COLUMNS})
 
 
-def quarantine_rows(file: str, rows, column, values, check: str, reason) -> pd.DataFrame:
-    """Build quarantine records; `rows`, `values` (and `column`, `reason`) may be sequences."""
+def quarantine_rows(file: str, rows, column, values, check: str, reason,
+                    of: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Build quarantine records; `rows`, `values` (and `column`, `reason`) may be sequences.
+    `of`: the rejected records themselves, whose `iso3` and `year` (where they have them)
+    say which economy and year each rejected value was about."""
     n = len(rows)
+    economy, year = [None] * n, [None] * n
+    if of is not None and len(of) == n:
+        if "iso3" in of:
+            economy = [None if pd.isna(v) else str(v) for v in of["iso3"]]
+        if "year" in of:
+            year = pd.to_numeric(of["year"], errors="coerce").tolist()
     frame = pd.DataFrame({
         "file": [file] * n,
         "row": list(rows),
@@ -77,7 +87,11 @@ def quarantine_rows(file: str, rows, column, values, check: str, reason) -> pd.D
         "value": [None if pd.isna(v) else str(v) for v in values],
         "check": [check] * n,
         "reason": list(reason) if isinstance(reason, (list, pd.Series)) else [reason] * n,
+        "iso3": economy,
+        "year": year,
     })
+    year_values = pd.to_numeric(frame["year"], errors="coerce")
+    frame["year"] = year_values.where(year_values % 1 == 0).astype("Int64")
     return frame.astype({"row": "Int64"})
 
 

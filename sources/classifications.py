@@ -44,7 +44,8 @@ def _income(frame: pd.DataFrame, path: Path, entry: Source, rows_read: int,
     repeat = frame.duplicated(["iso3", "fiscal_year", "income_group"])
     q_repeat = quarantine_rows(path.name, frame.loc[repeat, "row"], "iso3",
                                frame.loc[repeat, "iso3"], "unique_key",
-                               "repeats the income group of an earlier row for this economy and year: kept once")
+                               "repeats the income group of an earlier row for this economy and year: kept once",
+                               of=frame.loc[repeat])
     accepted, quarantine = apply_schema(frame[~repeat], cls.income_groups_schema, path.name,
                                         cls.REASONS)
     quarantine = pd.concat([q_repeat, quarantine], ignore_index=True)

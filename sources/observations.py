@@ -43,7 +43,7 @@ def finish(long: pd.DataFrame, path: Path, entry: Source, ctx: Context, rows_rea
         q_aggregates = quarantine_rows(
             path.name, bad["row"], bad["column"], bad["value_text"], "schema:finite_value",
             [f"publisher aggregate {v!r} of {g} is not a finite number"
-             for v, g in zip(bad["value_text"], bad["iso3"])])
+             for v, g in zip(bad["value_text"], bad["iso3"])], of=bad)
         tables["publisher_aggregates"] = (
             aggregates.assign(value=values, group_code=aggregates["iso3"])[~infinite]
             .dropna(subset=["value"])[AGGREGATE_COLUMNS]
@@ -65,6 +65,6 @@ def _parse_years(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFr
     ok = year.notna() & (year % 1 == 0)
     bad = long[~ok]
     quarantine = quarantine_rows(file, bad["row"], bad["year_column"], text[~ok], "year",
-                                 [f"year {t!r} is not a whole number" for t in text[~ok]])
+                                 [f"year {t!r} is not a whole number" for t in text[~ok]], of=bad)
     # `year_column` stays: a year failing the schema is reported in its own column
     return long[ok].assign(year=year[ok].astype("int64")), quarantine

@@ -116,7 +116,7 @@ def _apply(results: list, rejects: pd.DataFrame) -> None:
         obs = extract.tables["observations"]
         rows = obs.loc[part["obs_no"]]
         quarantine = quarantine_rows(results[i].path.name, rows["row"], rows["column"],
-                                     rows["value"], "", list(part["reason"]))
+                                     rows["value"], "", list(part["reason"]), of=rows)
         quarantine["check"] = list(part["check"])
         extract.tables["observations"] = obs.drop(index=part["obs_no"])
         extract.quarantine = pd.concat(

@@ -1,6 +1,7 @@
 """The `ictstats` command line: help, query (read-only), and one-line errors."""
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -35,6 +36,36 @@ def test_help_exits_zero(argv, capsys):
     assert out.startswith("usage: ictstats")
     if argv:
         assert f"ictstats {argv[0]}" in out
+
+
+def test_every_option_has_help_text():
+    from flows.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {action.dest}" for name, sub in commands.choices.items()
+               for action in sub._actions
+               if not isinstance(action, argparse._HelpAction) and not action.help]
+    assert not missing
+
+
+def test_query_prints_missing_values_empty_and_cuts_long_text(published, capsys):
+    sql = ("SELECT 'CRI' AS iso3, NULL::DOUBLE AS value, NULL AS status, 1.25::DOUBLE AS x, "
+           "repeat('abc ', 30) AS note")
+    assert main(["query", "--db", str(published), "--max-width", "20", sql]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["iso3", "value", "status", "x", "note"]
+    assert "NaN" not in row and "None" not in row and "<NA>" not in row
+    assert row.split()[:2] == ["CRI", "1.25"]
+    assert row.rstrip().endswith("abc abc abc abc abc…")
+    assert len(row) < 80
+
+
+def test_query_says_how_many_rows_it_left_out(published, capsys):
+    assert main(["query", "--db", str(published), "--max-rows", "3",
+                 "SELECT * FROM range(10)"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 + 3 + 1 and out[-1].startswith("(10 rows; the first 3 shown")
 
 
 def test_no_command_is_a_usage_error(capsys):

@@ -123,6 +123,9 @@ def test_quarantine_holds_the_known_rejects(con, snapshot):
             lines[reader.line_num] = record
     countries = [lines[r]["GeoAreaName"] for r in rejects["row"]]
     assert countries == ["Costa Rica"] * 3 + ["South Africa"]
+    # ... and each reject says which economy and year it was about
+    assert list(rejects["iso3"]) == ["CRI"] * 3 + ["ZAF"]
+    assert list(rejects["year"]) == [int(lines[r]["TimePeriod"]) for r in rejects["row"]]
     assert [float(lines[r]["Value"]) for r in rejects["row"]] == \
         list(rejects["value"].astype(float))
     assert scalar(con, "SELECT rows_quarantined FROM sources WHERE file LIKE ?",
