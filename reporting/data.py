@@ -38,7 +38,7 @@ class ReportData:
 
 
 # Reading order of the headline figures within a paragraph.
-_BREAKDOWN_ORDER = {("total", "total"): 0, ("total", "urban"): 1, ("total", "rural"): 2,
+BREAKDOWN_ORDER = {("total", "total"): 0, ("total", "urban"): 1, ("total", "rural"): 2,
                     ("female", "total"): 3, ("male", "total"): 4}
 
 
@@ -47,7 +47,7 @@ def _reading_order(headline: pd.DataFrame) -> pd.DataFrame:
         "p": headline["paragraph"],
         "i": headline["indicator"].map({c: i for i, c in enumerate(indicators())}),
         "g": headline["group_code"].map({c: g.order for c, g in groups().items()}),
-        "b": [_BREAKDOWN_ORDER.get((s, loc), 9)
+        "b": [BREAKDOWN_ORDER.get((s, loc), 9)
               for s, loc in zip(headline["sex"], headline["location"])],
         "y": headline["year"]})
     order = key.sort_values(["p", "i", "g", "b", "y"], kind="stable").index

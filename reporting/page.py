@@ -15,6 +15,7 @@ from reporting import style
 from reporting.attribution import all_publishers
 from reporting.charts import Chart
 from reporting.data import ReportData
+from reporting.series import signed
 from reporting.tables import headline_frame
 
 CSS = """
@@ -72,11 +73,6 @@ def _num(v, digits: int = 1, suffix: str = "") -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{v:.{digits}f}{suffix}"
-
-
-def signed(v: float, digits: int = 1) -> str:
-    """+0.5 / −1.1 (a true minus sign)."""
-    return f"{v:+.{digits}f}".replace("-", "\u2212")
 
 
 def data_uri(path: Path) -> str:

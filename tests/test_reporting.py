@@ -186,36 +186,28 @@ def test_estimated_years_are_flagged_from_coverage(report, db):
 
 def test_figures_draw_the_aggregates_with_nowcast_dashed_and_hollow(published, db):
     """The matplotlib artists themselves hold the aggregates' values."""
-    import matplotlib.pyplot as plt
-
-    from reporting.charts import internet_income, internet_world
+    from reporting.charts import build
     from reporting.data import load
-    from reporting.style import chart_style
 
     data = load(published)
     agg = db["aggregates"]
-    with chart_style():
-        charts = [internet_world(data), internet_income(data)]
-    try:
-        for chart in charts:
-            ax = chart.figure.axes[0]
-            points = {(round(float(x), 6), round(float(y), 9))
-                      for line in ax.get_lines() for x, y in zip(*line.get_data())}
-            for code in set(chart.data["group_code"]):
-                ref = agg[(agg["indicator"] == "IT_USE_ii99") & (agg["sex"] == "total")
-                          & (agg["location"] == "total") & (agg["group_code"] == code)
-                          & (agg["year"] >= 2005)]
-                for y, v in zip(ref["year"], ref["value"]):
-                    assert (float(y), round(float(v), 9)) in points, (chart.id, code, y)
-        world = charts[0].figure.axes[0]
-        last = int(agg["year"].max())
-        dashed = [ln for ln in world.get_lines() if ln.get_linestyle() not in ("-", "None")]
-        assert dashed and any(last in ln.get_xdata() for ln in dashed)
-        hollow = [ln for ln in world.get_lines() if ln.get_markerfacecolor() in ("white", "w")]
-        assert hollow and last in hollow[0].get_xdata()
-    finally:
-        for c in charts:
-            plt.close(c.figure)
+    charts = [build(data, "internet_world"), build(data, "internet_income")]
+    for chart in charts:
+        ax = chart.figure.axes[0]
+        points = {(round(float(x), 6), round(float(y), 9))
+                  for line in ax.get_lines() for x, y in zip(*line.get_data())}
+        for code in set(chart.data["group_code"]):
+            ref = agg[(agg["indicator"] == "IT_USE_ii99") & (agg["sex"] == "total")
+                      & (agg["location"] == "total") & (agg["group_code"] == code)
+                      & (agg["year"] >= 2005)]
+            for y, v in zip(ref["year"], ref["value"]):
+                assert (float(y), round(float(v), 9)) in points, (chart.id, code, y)
+    world = charts[0].figure.axes[0]
+    last = int(agg["year"].max())
+    dashed = [ln for ln in world.get_lines() if ln.get_linestyle() not in ("-", "None")]
+    assert dashed and any(last in ln.get_xdata() for ln in dashed)
+    hollow = [ln for ln in world.get_lines() if ln.get_markerfacecolor() in ("white", "w")]
+    assert hollow and last in hollow[0].get_xdata()
 
 
 # ---------------------------------------------------------------------------------------------
