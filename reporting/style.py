@@ -4,6 +4,7 @@ colour in every chart). Sexes and locations use Okabe & Ito's colour-blind-safe 
 from __future__ import annotations
 
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -55,8 +56,28 @@ def series_label(indicator: str, sex: str = "total", location: str = "total") ->
     return label + (", " + ", ".join(parts) if parts else "")
 
 
+_lock = threading.Lock()
+_users = 0
+_saved: dict = {}
+
+
 @contextmanager
 def chart_style():
-    """The shared style, applied for the duration of a block (leaves global state alone)."""
-    with plt.style.context(STYLE_FILE):
+    """The shared style for the duration of a block; the settings before it are restored
+    after it. Blocks may overlap in threads (the flow draws charts side by side): the first
+    block applies the style and the last restores the settings, so that no block finds the
+    style undone by another (matplotlib's style.context would restore them per block)."""
+    global _users, _saved
+    with _lock:
+        if _users == 0:
+            _saved = dict(matplotlib.rcParams.copy())
+            del _saved["backend"]    # as rc_context does: restoring it would reset it
+            plt.style.use(STYLE_FILE)
+        _users += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                dict.update(matplotlib.rcParams, _saved)
