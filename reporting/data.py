@@ -21,6 +21,7 @@ class ReportData:
     indicators: pd.DataFrame          # the indicator catalog
     group_names: dict[str, str]       # group code -> name used by the groups table
     usage: pd.DataFrame               # which source / release each indicator x sex x location rests on
+    weight_sources: pd.DataFrame      # weight_source, economies, first_year, last_year (weights)
     revisions: pd.DataFrame | None = None  # figures changed since the previous publication
 
     @property
@@ -68,6 +69,9 @@ def load(db_path: Path) -> ReportData:
         runs = q("SELECT * FROM runs ORDER BY finished_at")
         indicators = q("SELECT * FROM indicators")
         groups = q("SELECT DISTINCT group_code, group_name FROM groups")
+        weight_sources = q("SELECT weight_source, count(DISTINCT iso3) AS economies, "
+                           "min(year) AS first_year, max(year) AS last_year FROM weights "
+                           "GROUP BY ALL ORDER BY ALL")
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         revisions = q("SELECT * FROM revisions") if "revisions" in tables else None
         usage = q("""
@@ -83,4 +87,4 @@ def load(db_path: Path) -> ReportData:
     return ReportData(aggregates=aggregates, derived=derived, headline=headline,
                       sources=sources, runs=runs, indicators=indicators,
                       group_names=dict(zip(groups["group_code"], groups["group_name"])),
-                      usage=usage, revisions=revisions)
+                      usage=usage, weight_sources=weight_sources, revisions=revisions)

@@ -60,7 +60,7 @@ def mark_estimates(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _plotted(rows: pd.DataFrame) -> pd.DataFrame:
     rows = mark_estimates(rows)
-    rows["group_name"] = rows["group_code"].map(style.group_label)
+    rows["group_name"] = style.group_labels(rows["group_code"])
     return rows[PLOTTED_COLUMNS].sort_values(["group_code", "year"]).reset_index(drop=True)
 
 

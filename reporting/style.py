@@ -14,6 +14,7 @@ if "matplotlib.pyplot" not in sys.modules:   # headless unless a session already
     matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import pandas as pd
 
 from catalog import groups, indicators
 
@@ -36,6 +37,11 @@ def group_colour(code: str) -> str:
 def group_label(code: str) -> str:
     group = groups().get(code)
     return group.name if group else code
+
+
+def group_labels(codes: pd.Series) -> pd.Series:
+    """group_label of every code of a column."""
+    return codes.map({c: g.name for c, g in groups().items()}).fillna(codes)
 
 
 def short_label(code: str) -> str:

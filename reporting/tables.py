@@ -10,7 +10,7 @@ import pandas as pd
 import xlsxwriter
 
 from catalog import groups, indicators
-from reporting import style
+from reporting import facts, style
 from reporting.attribution import all_publishers
 from reporting.data import ReportData
 
@@ -29,34 +29,6 @@ DERIVED_COLUMNS = ["indicator", "measure", "unit", "sex", "location", "group_sch
                    "group_code", "group_name", "year", "value", "lower", "upper",
                    "population_coverage", "classification"]
 
-METHOD = [
-    ("Country values: the most recent release of each indicator x economy x year "
-     "(preferred_observations) from the publishers listed below; every value validated, "
-     "rejected values kept in the quarantine table of ict.duckdb."),
-    ("Estimates for missing years and economies (table estimates): interpolation on the logit "
-     "scale between observed years; nowcast after the last observation from the economy's "
-     "trend, shrunk towards its income group's and damped by 0.9 a year; a regression on "
-     "income group, SDG region and a related indicator for economies never observed; "
-     "female/male and urban/rural as the economy's gap to its total, scaled so that the "
-     "population-weighted mean of the members equals the total."),
-    ("Aggregates: population-weighted means over all {n} economies with a weight (UN WPP 2019, "
-     "World Bank population where WPP lacks the economy); no figure is suppressed for low "
-     "coverage: population_coverage gives the share of the group's population in economies "
-     "with reported data that year (0 for a nowcast year)."),
-    ("90% interval: 5th-95th percentile of {replicates} replicates in which every imputed value takes "
-     "an error drawn from the backtest residuals of its method and horizon; reported values "
-     "are taken as exact."),
-    ("Income groups: World Bank classification published in July of each data year (FY n+1 "
-     "for data year n), the latest list (FY25) for later years; see the classification column."),
-    ("Gender parity score: female / male (0.98-1.02 counts as parity). Mobile phone ownership "
-     "(SDG 5.b.1, aged 10+) is the nearest series to the 'use of a mobile phone' of WSIS+20 "
-     "paragraph 22."),
-    ("These are ictstats estimates, not official figures of ITU, the World Bank or the United "
-     "Nations; they are computed from the publishers' data and differ from ITU's own "
-     "estimates, which use data not published."),
-]
-
-
 # ---------------------------------------------------------------------------------------------
 # frames
 
@@ -68,7 +40,7 @@ def _figure_label(r) -> str:
 def headline_frame(data: ReportData) -> pd.DataFrame:
     h = data.headline.copy()
     h["figure"] = [_figure_label(r) for _, r in h.iterrows()]
-    h["group_name"] = h["group_code"].map(style.group_label)
+    h["group_name"] = style.group_labels(h["group_code"])
     units = data.aggregates.drop_duplicates("indicator").set_index("indicator")["unit"]
     h["unit"] = h["indicator"].map(units)
     return h[HEADLINE_COLUMNS].reset_index(drop=True)
@@ -76,14 +48,14 @@ def headline_frame(data: ReportData) -> pd.DataFrame:
 
 def _group_rank(codes: pd.Series) -> pd.Series:
     rank = {c: g.order for c, g in groups().items()}
-    return codes.map(lambda c: rank.get(c, len(rank)))
+    return codes.map(rank).fillna(len(rank))
 
 
 def aggregates_frame(data: ReportData) -> pd.DataFrame:
     a = data.aggregates.copy()
     titles = data.indicators.set_index("code")["title"]
     a["indicator_title"] = a["indicator"].map(titles)
-    a["group_name"] = a["group_code"].map(style.group_label)
+    a["group_name"] = style.group_labels(a["group_code"])
     a["_g"] = _group_rank(a["group_code"])
     a = a.sort_values(["indicator", "sex", "location", "_g", "year"])
     return a[AGGREGATE_COLUMNS].reset_index(drop=True)
@@ -91,20 +63,16 @@ def aggregates_frame(data: ReportData) -> pd.DataFrame:
 
 def derived_frame(data: ReportData) -> pd.DataFrame:
     d = data.derived.copy()
-    d["group_name"] = d["group_code"].map(style.group_label)
+    d["group_name"] = style.group_labels(d["group_code"])
     d["_g"] = _group_rank(d["group_code"])
     d = d.sort_values(["indicator", "measure", "sex", "location", "_g", "year"])
     return d[DERIVED_COLUMNS].reset_index(drop=True)
 
 
-SERIES_SHEETS = [
-    ("IT_USE_ii99", "total", "total"), ("IT_USE_ii99", "female", "total"),
-    ("IT_USE_ii99", "male", "total"), ("IT_USE_ii99", "total", "urban"),
-    ("IT_USE_ii99", "total", "rural"), ("IT_MOB_OWN", "total", "total"),
-    ("IT_MOB_OWN", "female", "total"), ("IT_MOB_OWN", "male", "total"),
-    ("IT_MOB_4GNTWK", "total", "total"), ("IT_MOB_3GNTWK", "total", "total"),
-    ("IT_MOB_2GNTWK", "total", "total"),
-]
+def series_sheets() -> list[tuple[str, str, str]]:
+    """The series with a group x year sheet of their own: each indicator's `tables`."""
+    return [(code, sex, location) for code, spec in indicators().items()
+            for sex, location in spec.tables]
 
 
 def wide_frame(aggregates: pd.DataFrame, indicator: str, sex: str, location: str
@@ -206,6 +174,34 @@ def _cell_index(ref: str) -> tuple[int, int]:
     return int(ref[len(letters):]) - 1, col - 1
 
 
+def method_notes(data: ReportData) -> list[str]:
+    """The method in brief, with the run's own parameters, weights and classifications."""
+    parity = "-".join(f"{p:.2f}" for p in facts.PARITY)
+    return [
+        ("Country values: the most recent release of each indicator x economy x year "
+         "(preferred_observations) from the publishers listed below; every value validated, "
+         "rejected values kept in the quarantine table of ict.duckdb."),
+        ("Estimates for missing years and economies (table estimates): interpolation on the "
+         "logit scale between observed years; nowcast after the last observation from "
+         f"{facts.nowcast_rule(data)}; a regression on income group, SDG region and a "
+         "related indicator for economies never observed; female/male and urban/rural as the "
+         "economy's gap to its total, scaled so that the population-weighted mean of the "
+         "members equals the total."),
+        (f"Aggregates: population-weighted means over all {facts.economies(data)} economies "
+         f"with a weight ({facts.weight_sources(data)}); no figure is suppressed for low "
+         "coverage: population_coverage gives the share of the group's population in "
+         "economies with reported data that year (0 for a nowcast year)."),
+        (f"90% interval: 5th-95th percentile of {facts.replicates(data)} replicates in which "
+         "every imputed value takes an error drawn from the backtest residuals of its method "
+         "and horizon; reported values are taken as exact."),
+        "Groups: " + "; ".join(facts.group_schemes(data)) + "; see the classification column.",
+        f"Gender parity score: female / male ({parity} counts as parity).",
+        ("These are ictstats estimates, not official figures of ITU, the World Bank or the "
+         "United Nations; they are computed from the publishers' data and differ from ITU's "
+         "own estimates, which use data not published."),
+    ]
+
+
 def _notes_sheet(book: Book, data: ReportData, contents: list[str]) -> None:
     ws = book.workbook.add_worksheet("Notes")
     run = data.run
@@ -228,16 +224,17 @@ def _notes_sheet(book: Book, data: ReportData, contents: list[str]) -> None:
     add(["Publication"], bold)
     for k, v in [("run id", run.get("run_id")), ("code version", run.get("code_version")),
                  ("published (UTC)", str(run.get("finished_at"))),
-                 ("random seed", _cell(run.get("seed"))),
+                 ("random seed", int(run["seed"])),
                  ("latest data year", run["parameters"].get("year")),
-                 ("replicates", run["parameters"].get("replicates"))]:
+                 ("replicates", facts.replicates(data)),
+                 ("estimation parameters", ", ".join(
+                     f"{k} {v}" for k, v in facts.estimation(data).items()
+                     if k not in ("last_year", "seed", "replicates")))]:
         add([k, v])
     add()
     add(["Method (summary of the README's methodology)"], bold)
-    world = data.aggregates[data.aggregates["group_code"] == "WLD"]
-    n = int(world["n_economies"].max()) if len(world) else 0
-    for m in METHOD:
-        add(["", m.format(n=n, replicates=run["parameters"].get("replicates", "the"))])
+    for m in method_notes(data):
+        add(["", m])
     add()
     add(["Units and number formats"], bold)
     add(["", ("Percent values (value, lower, upper, quoted_value, difference) are "
@@ -283,9 +280,10 @@ def write_headline(data: ReportData, out_dir: Path) -> dict[str, Path]:
            row_formats=frame["unit"].map(_value_format),
            widths={"figure": 42, "note": 80, "quoted_source": 30, "classification": 24})
     _notes_sheet(wb, data, [
-        ("Headline: the twelve figures of WSIS+20 outcome paragraphs 20-22 - our value, 90% "
-         "interval (lower, upper) and population coverage beside the quoted value and the "
-         "difference (value - quoted_value, percentage points).")])
+        (f"Headline: the {len(frame)} figures of WSIS+20 outcome paragraphs "
+         f"{facts.paragraphs(frame).replace('–', '-')} - our value, 90% interval (lower, "
+         "upper) and population coverage beside the quoted value and the difference (value - "
+         "quoted_value, percentage points).")])
     wb.close()
     return {"headline_csv": csv, "headline_xlsx": xlsx}
 
@@ -327,7 +325,7 @@ def write_aggregates(data: ReportData, out_dir: Path) -> dict[str, Path]:
     der.to_csv(paths["aggregates_derived_csv"], index=False)
     wb = Book(paths["aggregates_xlsx"])
     contents = []
-    for code, sex, loc in SERIES_SHEETS:
+    for code, sex, loc in series_sheets():
         wide = wide_frame(agg, code, sex, loc)
         if wide.empty:
             continue
