@@ -75,8 +75,9 @@ def group_schemes(data: ReportData) -> list[str]:
         codes = [c for c in groups() if c in set(rows["group_code"])]
         names = (", ".join(groups()[c].short for c in codes) if len(codes) <= 4
                  else f"{len(codes)} groups")
-        per_year = (rows.groupby("year")["classification"]
-                    .agg(lambda s: sorted(set(s), key=_vintage_key)).sort_index())
+        pairs = rows[["year", "classification"]].drop_duplicates()
+        per_year = (pairs.groupby("year")["classification"]
+                    .agg(lambda s: sorted(s, key=_vintage_key)).sort_index())
         if per_year.map(tuple).nunique() == 1:
             out.append(f"{spec['name']} ({names}): {', '.join(per_year.iloc[0])}")
         else:

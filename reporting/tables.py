@@ -2,10 +2,8 @@
 frozen header, column widths and a Notes sheet with sources, licences and method)."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
 
@@ -97,20 +95,22 @@ def _value_format(unit: str | None) -> str:
     return {"ratio": RATIO, "persons": PERSONS}.get(unit or "", PERCENT)
 
 
-def _cell(v):
-    if v is None:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
+def _values(column: pd.Series) -> list:
+    """A column's cells: Python values, None where missing."""
+    values = column.tolist()
+    if column.hasnans:
+        values = [None if missing else v for v, missing in zip(values, column.isna())]
+    return values
+
+
+def _runs(keys: list) -> list[tuple[int, int, object]]:
+    """(start, stop, key) of each run of equal consecutive keys."""
+    runs, start = [], 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            runs.append((start, i, keys[start]))
+            start = i
+    return runs
 
 
 class Book:
@@ -148,17 +148,16 @@ def _sheet(book: Book, title: str, frame: pd.DataFrame, formats: dict[str, str],
                 width = max(len(str(col)) + 2, 9)
         ws.set_column(j, j, width, book.fmt(num_format=fmt) if fmt and col not in by_row
                       else None)
-    columns = list(frame.columns)
-    row_fmt = [book.fmt(num_format=f) for f in row_formats] if row_formats is not None else []
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        for j, v in enumerate(row):
-            v = _cell(v)
-            if v is None:
-                continue
-            if columns[j] in by_row and isinstance(v, (int, float)):
-                ws.write_number(i, j, v, row_fmt[i - 1])
-            else:
-                ws.write(i, j, v)
+    fmts = list(row_formats) if row_formats is not None else []
+    for j, col in enumerate(frame.columns):
+        values = _values(frame[col])
+        if col not in by_row:
+            ws.write_column(1, j, values)        # a None is skipped: no cell
+            continue
+        keys = [f if v is not None else None for f, v in zip(fmts, values)]
+        for start, stop, fmt in _runs(keys):
+            if fmt is not None:
+                ws.write_column(1 + start, j, values[start:stop], book.fmt(num_format=fmt))
     row, col = _cell_index(freeze)
     ws.freeze_panes(row, col)
     ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
