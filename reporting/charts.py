@@ -19,6 +19,7 @@ from catalog import Indicator, indicators
 from reporting import kinds, style
 from reporting.coverage import data_coverage
 from reporting.data import ReportData, load
+from reporting.plotting import fix_layout
 from reporting.series import Chart
 
 __all__ = ["KINDS", "Chart", "build", "chart_ids", "draw", "render"]
@@ -52,7 +53,9 @@ def build(data: ReportData, chart_id: str) -> Chart:
     """One chart with its figure, laid out and ready to save."""
     kind, members = chart_specs()[chart_id]
     with style.chart_style():
-        return KINDS[kind](data, chart_id, members)
+        chart = KINDS[kind](data, chart_id, members)
+        fix_layout(chart.figure)
+    return chart
 
 
 def draw(data: ReportData | Path, out_dir: Path, ids: list[str]) -> dict[str, tuple[Chart, dict]]:

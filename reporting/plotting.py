@@ -36,7 +36,7 @@ def wrap(text: str, width_in: float, fontsize: float, bold: bool = False) -> str
 
 def figure(title: str, note: str, height: float, **subplots) -> tuple[Figure, np.ndarray]:
     """A report-width figure with its title above and its source note below the axes."""
-    fig = Figure(figsize=(style.WIDTH_IN, height), layout="constrained")
+    fig = Figure(figsize=(style.WIDTH_IN, height), dpi=style.DPI, layout="constrained")
     axes = fig.subplots(squeeze=False, **subplots)
     fig.suptitle(wrap(title, style.WIDTH_IN - 0.2, TITLE_FONTSIZE, bold=True), x=0.012,
                  ha="left", multialignment="left", fontsize=TITLE_FONTSIZE)
@@ -119,7 +119,7 @@ def end_labels(fig: Figure, requests: list[EndLabels]) -> None:
                              fontweight="bold", annotation_clip=False)
                  for y, text, colour in labels]
         placed.append((ax, labels, texts, x, fontsize))
-    fig.draw_without_rendering()
+    fig.get_layout_engine().execute(fig)
     for ax, labels, texts, x, fontsize in placed:
         _spread(fig, ax, labels, texts, x, fontsize)
 
