@@ -19,7 +19,6 @@ class ReportData:
     sources: pd.DataFrame             # sources (one row per file)
     runs: pd.DataFrame                # runs, oldest first
     indicators: pd.DataFrame          # the indicator catalog
-    group_names: dict[str, str]       # group code -> name used by the groups table
     usage: pd.DataFrame               # which source / release each indicator x sex x location rests on
     weight_sources: pd.DataFrame      # weight_source, economies, first_year, last_year (weights)
     revisions: pd.DataFrame | None = None  # figures changed since the previous publication
@@ -68,7 +67,6 @@ def load(db_path: Path) -> ReportData:
         sources = q("SELECT * FROM sources ORDER BY source_id, file")
         runs = q("SELECT * FROM runs ORDER BY finished_at")
         indicators = q("SELECT * FROM indicators")
-        groups = q("SELECT DISTINCT group_code, group_name FROM groups")
         weight_sources = q("SELECT weight_source, count(DISTINCT iso3) AS economies, "
                            "min(year) AS first_year, max(year) AS last_year FROM weights "
                            "GROUP BY ALL ORDER BY ALL")
@@ -86,5 +84,4 @@ def load(db_path: Path) -> ReportData:
     usage["licence"] = usage["source"].map(publishers["licence"])
     return ReportData(aggregates=aggregates, derived=derived, headline=headline,
                       sources=sources, runs=runs, indicators=indicators,
-                      group_names=dict(zip(groups["group_code"], groups["group_name"])),
                       usage=usage, weight_sources=weight_sources, revisions=revisions)

@@ -92,7 +92,7 @@ def _at_edges(rows: pd.DataFrame) -> str:
     if not edge.any():
         return ""
     return (f"In {int(edge.sum())} of the {len(rows)} points the value sits at an edge of its "
-            "90% interval: near a bound of the scale the interval is skewed.")
+            "90% interval (a skewed interval).")
 
 
 # ---------------------------------------------------------------------------------------------

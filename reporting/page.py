@@ -258,10 +258,9 @@ def _revisions(data: ReportData) -> str:
                 "nothing to compare with.")
         return f"<p>{text}</p>"
     shown = revisions.head(REVISIONS_SHOWN)
-    names = data.group_names
     rows = "".join(
-        f"<tr><th scope=\"row\">{esc(r.indicator)} {esc(_breakdown(r.sex, r.location))}</th>"
-        f"<td>{esc(names.get(r.group_code, r.group_code))}</td><td class=\"num\">{r.year}</td>"
+        f"<tr><th scope=\"row\">{esc(style.series_label(r.indicator, r.sex, r.location))}</th>"
+        f"<td>{esc(style.group_label(r.group_code))}</td><td class=\"num\">{r.year}</td>"
         f"<td class=\"num\">{_num(r.previous_value)}</td><td class=\"num\">{_num(r.value)}</td>"
         f"<td class=\"num\">{signed(r.change) if pd.notna(r.change) else ''}</td>"
         f"<td>{esc(r.cause)}</td></tr>" for r in shown.itertuples())
@@ -281,11 +280,6 @@ def _revisions(data: ReportData) -> str:
 def _had_previous(data: ReportData) -> bool:
     runs = data.runs
     return "status" in runs and int((runs["status"] == "published").sum()) > 1
-
-
-def _breakdown(sex: str, location: str) -> str:
-    parts = [p for p in (sex, location) if p != "total"]
-    return f"({', '.join(parts)})" if parts else ""
 
 
 def write_page(data: ReportData, charts: list[Chart], chart_paths: dict[str, dict],
