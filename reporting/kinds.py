@@ -59,11 +59,11 @@ Members = list[tuple[Indicator, dict]]
 PARITY_MEASURE = "gender_parity_score"
 
 
-def _one(chart_id: str, members: Members) -> Indicator:
+def _one(chart_id: str, members: Members) -> tuple[Indicator, dict]:
     if len(members) != 1:
         raise ValueError(f"chart {chart_id}: this kind draws one indicator, the catalog gives "
                          f"{', '.join(i.code for i, _ in members)}")
-    return members[0][0]
+    return members[0]
 
 
 def _scheme_name(scheme: str) -> str:
@@ -99,7 +99,7 @@ def _at_edges(rows: pd.DataFrame) -> str:
 # world
 
 def world(data: ReportData, chart_id: str, members: Members) -> Chart:
-    ind = _one(chart_id, members)
+    ind, _ = _one(chart_id, members)
     end, wld = last_year(data), world_code()
     rows = aggregate_rows(data, ind.code, [wld])
     first = int(rows["year"].min())
@@ -144,8 +144,7 @@ def world(data: ReportData, chart_id: str, members: Members) -> Chart:
 # groups
 
 def groups(data: ReportData, chart_id: str, members: Members) -> Chart:
-    ind, options = members[0]
-    _one(chart_id, members)
+    ind, options = _one(chart_id, members)
     wld = world_code()
     codes = expand_groups([str(e) for e in options.get("groups", [wld])])
     end = last_year(data)
@@ -202,7 +201,7 @@ def groups(data: ReportData, chart_id: str, members: Members) -> Chart:
 # locations
 
 def locations(data: ReportData, chart_id: str, members: Members) -> Chart:
-    ind = _one(chart_id, members)
+    ind, _ = _one(chart_id, members)
     end, wld = last_year(data), world_code()
     locs = ind.members("location")
     parts = {loc: aggregate_rows(data, ind.code, [wld], location=loc)
@@ -277,14 +276,14 @@ def sexes(data: ReportData, chart_id: str, members: Members) -> Chart:
             by_sex[ind.code, sex] = aggregate_rows(data, ind.code, [wld], sex=sex)
         gps[ind.code] = derived_rows(data, ind.code, PARITY_MEASURE, [wld])
     rows = pd.concat([*by_sex.values(), *gps.values()], ignore_index=True)
-    labels = [ind.label for ind, _ in members]
-    title = f"{', '.join(labels)}: women and men, world"
+    women, men = style.SEX_LABELS[female], style.SEX_LABELS[male]
+    title = (f"{', '.join(ind.label for ind, _ in members)}: {women.lower()} and "
+             f"{men.lower()}, world")
     note = source_note(data, [(ind.code, s, "total") for ind, _ in members
                               for s in (female, male)], int(rows["year"].min()), end)
     fig, axes = figure(title, note, 6.4, nrows=2, ncols=len(members), sharex="col",
                        gridspec_kw={"height_ratios": [3, 2]})
-    women, men = style.SEX_LABELS[female], style.SEX_LABELS[male]
-    facts, labelled = [], []
+    panels, labelled = [], []
     for j, (ind, options) in enumerate(members):
         ax, ax2 = axes[0, j], axes[1, j]
         first = int(by_sex[ind.code, female]["year"].min())
@@ -312,7 +311,7 @@ def sexes(data: ReportData, chart_id: str, members: Members) -> Chart:
         ax2.annotate(f"{ge['value']:.2f}\n({ge['lower']:.2f}–{ge['upper']:.2f})",
                      (end, ge["lower"]), xytext=(0, -4), textcoords="offset points",
                      ha="right", va="top", fontsize=7.5, fontweight="bold")
-        facts.append((ind, options, f, m, ge, first))
+        panels.append((ind, options, f, m, ge, first))
     handles = convention_handles()
     for h, short in zip(handles, ["reported", "none reported", "nowcast", "90% interval"]):
         h.set_label(short)
@@ -329,13 +328,13 @@ def sexes(data: ReportData, chart_id: str, members: Members) -> Chart:
                            f"{value(ind, f['value'])}, {men.lower()} {value(ind, m['value'])} "
                            f"(gender parity score {g['value']:.2f}, 90% interval "
                            f"{g['lower']:.2f}–{g['upper']:.2f})"
-                           for ind, _, f, m, g, _ in facts)
+                           for ind, _, f, m, g, _ in panels)
                + f". The gender parity score is {women.lower()}'s value divided by "
                f"{men.lower()}'s; {PARITY[0]:.2f}–{PARITY[1]:.2f} counts as parity. "
                + " ".join(sentence(f"for {ind.label} by sex "
                                    + coverage_phrase(by_sex[ind.code, female],
                                                      "female population"))
-                          for ind, *_ in facts))
+                          for ind, *_ in panels))
     alt = (f"Chart of {len(members)} columns, one per series; top: {women.lower()} and "
            f"{men.lower()} worldwide; bottom: the gender parity score ({women.lower()} divided "
            f"by {men.lower()}) against the parity zone of {PARITY[0]:.2f} to "
@@ -344,7 +343,7 @@ def sexes(data: ReportData, chart_id: str, members: Members) -> Chart:
                       f"{women.lower()} {value(ind, f['value'])}, {men.lower()} "
                       f"{value(ind, m['value'])}; gender parity score {g['value']:.2f}, "
                       f"{zone(g)} the parity zone."
-                      for ind, options, f, m, g, first in facts))
+                      for ind, options, f, m, g, first in panels))
     return Chart(chart_id, title, caption, alt, note, rows, fig)
 
 
@@ -352,8 +351,7 @@ def sexes(data: ReportData, chart_id: str, members: Members) -> Chart:
 # regions
 
 def regions(data: ReportData, chart_id: str, members: Members) -> Chart:
-    ind, options = members[0]
-    _one(chart_id, members)
+    ind, options = _one(chart_id, members)
     scheme = options.get("scheme", "sdg_region")
     end, wld = last_year(data), world_code()
     full = aggregate_rows(data, ind.code, [*groups_of(scheme), wld])

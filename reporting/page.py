@@ -203,6 +203,8 @@ def _sources_table(data: ReportData) -> str:
 def _methodology(data: ReportData) -> str:
     run = data.run
     nowcast_year = facts.nowcast_year(data)
+    all_nowcast = (f" — all {nowcast_year} figures are nowcasts, as no economy has reported "
+                   "data for that year yet" if nowcast_year else "")
     parity = "–".join(f"{p:.2f}" for p in facts.PARITY)
     return f"""
 <p>Every figure is a population-weighted mean over the {facts.economies(data)} economies with a
@@ -223,9 +225,7 @@ rejected values are kept, with the reason, in the <code>quarantine</code> table 
   from the backtest residuals of its method; reported values are taken as exact.</li>
   <li><strong>Coverage</strong> is the share of the group's population living in economies
   that reported data that year. No figure is suppressed for low coverage; it is published
-  beside every figure. A coverage of 0% means the figure is an estimate only{
-  f" — all {nowcast_year} figures are nowcasts, as no economy has reported data for that year "
-  "yet" if nowcast_year else ""}.</li>
+  beside every figure. A coverage of 0% means the figure is an estimate only{all_nowcast}.</li>
   <li><strong>Groups</strong>: {esc("; ".join(facts.group_schemes(data)))}.</li>
   <li><strong>Gender parity score</strong>: women's value divided by men's ({parity} is
   parity).</li>
@@ -306,8 +306,8 @@ def write_page(data: ReportData, charts: list[Chart], chart_paths: dict[str, dic
 <header>
   <h1>Connectivity figures for the WSIS+20 review</h1>
   <p class="lead">Headline connectivity figures of the WSIS+20 outcome document (paragraphs
-  {facts.paragraphs(h)}), recomputed openly from official ITU data with intervals and data coverage, for the
-  Partnership on Measuring ICT for Development.</p>
+  {facts.paragraphs(h)}), recomputed openly from official ITU data with intervals and data
+  coverage, for the Partnership on Measuring ICT for Development.</p>
   <p class="meta">ictstats publication {esc(run.get('run_id'))} · code version
   {esc(run.get('code_version'))} · published {esc(str(run.get('finished_at'))[:16])} UTC ·
   latest data year {end}</p>
