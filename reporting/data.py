@@ -39,7 +39,7 @@ class ReportData:
 
 # Reading order of the headline figures within a paragraph.
 BREAKDOWN_ORDER = {("total", "total"): 0, ("total", "urban"): 1, ("total", "rural"): 2,
-                    ("female", "total"): 3, ("male", "total"): 4}
+                   ("female", "total"): 3, ("male", "total"): 4}
 
 
 def _reading_order(headline: pd.DataFrame) -> pd.DataFrame:

@@ -282,6 +282,7 @@ def test_method_text_follows_the_run_not_the_code(published):
     income = data.aggregates["group_scheme"] == "income"
     data.aggregates.loc[income, "classification"] = "WB FY99"
     for where, text in [("page", _methodology(data)), ("notes", " ".join(method_notes(data)))]:
+        text = " ".join(text.split())
         assert "damped by 0.85 a year" in text and "last 7 observations" in text, where
         assert "321 replicates" in text, where
         assert "UN WPP 2031" in text and "2019" not in text, where
