@@ -52,10 +52,12 @@ def subtitle(ax, text: str) -> None:
 
 
 def fix_layout(fig: Figure) -> None:
-    """Lay the figure out now and keep that layout: saving it (SVG, then PNG) does not
-    compute the constrained layout again."""
+    """Lay the figure out now and keep that layout: saving it (SVG, then PNG) neither
+    computes the constrained layout again nor draws the figure once more for it (savefig
+    does, for a figure with any layout engine; the style sets no default, so None is none)."""
     fig.get_layout_engine().execute(fig)
-    fig.set_layout_engine("none")
+    fig.set_layout_engine(None)
+    assert fig.get_layout_engine() is None
 
 
 def plot_series(ax, rows: pd.DataFrame, colour: str, *, band: bool = True,
