@@ -294,7 +294,7 @@ def sheet_name(indicator: str, sex: str, location: str) -> str:
 def xlsx_derived(derived: pd.DataFrame) -> pd.DataFrame:
     """The rows of aggregates_derived in the workbook: ratios, and persons with / without
     for the whole population (the CSV has every row)."""
-    keep = (derived["measure"].isin(["gender_parity_score", "urban_rural_ratio"])
+    keep = ((derived["unit"] == "ratio")
             | ((derived["sex"] == "total") & (derived["location"] == "total")))
     return derived[keep].reset_index(drop=True)
 
