@@ -24,27 +24,44 @@ import yaml
 HERE = Path(__file__).parent
 ENV_CATALOG_DIR = "ICTSTATS_CATALOG_DIR"
 
-# Plausible range of a value, by unit: (lowest, highest); None means unbounded.
+# Plausible range of a value, by unit: (lowest, highest), both included; None means unbounded.
+# Every value must also be finite. The upper bounds are far above any real value, so that only
+# a unit or transcription error reaches them: per 100 inhabitants 1,000 (subscriptions reach
+# about 200); persons 2 billion (China and India, about 1.4 billion each); GDP per capita
+# 1 million US dollars (the highest ever recorded, Monaco's, is about 240,000); CO2 emissions
+# 200 tonnes per capita (the highest national figure, Qatar's in the 1960s, is below 80).
 UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
     "percent": (0.0, 100.0),
     "per_100": (0.0, 1000.0),
     "persons": (0.0, 2.0e9),
-    "usd": (0.0, None),
-    "tonnes_per_capita": (0.0, None),
+    "usd": (0.0, 1.0e6),
+    "tonnes_per_capita": (0.0, 200.0),
 }
+# Units whose values must be above zero: an economy's population is never 0.
+POSITIVE_UNITS = frozenset({"persons"})
 
 
 def catalog_dir() -> Path:
-    return Path(os.environ.get(ENV_CATALOG_DIR) or HERE)
+    return _directory(_key())
 
 
-def _load(name: str):
-    return _read_yaml(catalog_dir() / name)
+def _key() -> str:
+    """Which catalog is in use; the loaders below are cached by it (they are called per row)."""
+    return os.environ.get(ENV_CATALOG_DIR) or ""
 
 
 @cache
-def _read_yaml(path: Path):
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+def _directory(key: str) -> Path:
+    return Path(key) if key else HERE
+
+
+def _load(name: str):
+    return _read_yaml(_key(), name)
+
+
+@cache
+def _read_yaml(key: str, name: str):
+    return yaml.safe_load((_directory(key) / name).read_text(encoding="utf-8"))
 
 
 # ---------------------------------------------------------------------------- indicators
@@ -68,6 +85,7 @@ class Indicator:
     page_table: bool = False
     population: dict | None = None   # weight role: {age, publisher} of a population count
     urban_share: bool = False        # weight role: the urban share of the population
+    partial_coverage: bool = False   # no publisher has it for every economy (see the yaml)
 
     @property
     def predictor(self) -> str | None:
@@ -79,13 +97,13 @@ class Indicator:
 
 
 def indicators() -> dict[str, Indicator]:
-    return _indicators(catalog_dir())
+    return _indicators(_key())
 
 
 @cache
-def _indicators(directory: Path) -> dict[str, Indicator]:
+def _indicators(key: str) -> dict[str, Indicator]:
     out = {}
-    for code, spec in _read_yaml(directory / "indicators.yaml").items():
+    for code, spec in _read_yaml(key, "indicators.yaml").items():
         spec = dict(spec)
         spec["aliases"] = tuple(spec.get("aliases", []))
         spec["definition"] = " ".join(spec["definition"].split())
@@ -93,6 +111,21 @@ def _indicators(directory: Path) -> dict[str, Indicator]:
         spec["tables"] = tuple(tuple(t) for t in spec.get("tables", []))
         out[code] = Indicator(code=code, **spec)
     return out
+
+
+def year_range() -> tuple[int, int]:
+    """The latest years `ictstats run --year` may estimate to, as the method supports them:
+    from the latest first year of an estimated indicator plus MIN_BACKTEST_YEARS - 1 (each
+    indicator's backtest hides one of at least three observed years; with fewer its residual
+    pools are empty) to this calendar year plus MAX_NOWCAST_YEARS (the longest horizon the
+    backtest measures, `indicators.estimate.Params.max_horizon`). Once the sources are read
+    the flow narrows this to what the data support (flows/pipeline.py `data_year_problem`)."""
+    first = max(i.estimation["first_year"] for i in estimated())
+    return first + MIN_BACKTEST_YEARS - 1, dt.date.today().year + MAX_NOWCAST_YEARS
+
+
+MIN_BACKTEST_YEARS = 3
+MAX_NOWCAST_YEARS = 8
 
 
 def estimated() -> list[Indicator]:
@@ -117,17 +150,31 @@ def urban_share_indicator() -> str:
     return next(c for c, i in indicators().items() if i.urban_share)
 
 
+# How a breakdown member reads in a label ('Internet use, women'); a total adds nothing.
+BREAKDOWN_LABELS = {"total": "", "female": "Women", "male": "Men", "urban": "Urban",
+                    "rural": "Rural"}
+
+
+def series_label(indicator: str, sex: str = "total", location: str = "total") -> str:
+    """'Internet use, women' / 'Internet use, urban' / 'Internet use': the indicator's label
+    from the catalog and its breakdown members."""
+    spec = indicators().get(indicator)
+    parts = [BREAKDOWN_LABELS.get(m, m).lower() for m in (sex, location)]
+    parts = [p for p in parts if p]
+    return (spec.label if spec else indicator) + (", " + ", ".join(parts) if parts else "")
+
+
 def code_for(name: str) -> str:
     """The canonical code of an indicator from its own code or any publisher's alias."""
-    code = _aliases(catalog_dir()).get(name)
+    code = _aliases(_key()).get(name)
     if code is None:
         raise KeyError(name)
     return code
 
 
 @cache
-def _aliases(directory: Path) -> dict[str, str]:
-    return {name: ind.code for ind in _indicators(directory).values()
+def _aliases(key: str) -> dict[str, str]:
+    return {name: ind.code for ind in _indicators(key).values()
             for name in (ind.code, *ind.aliases)}
 
 
@@ -145,12 +192,12 @@ class Group:
 
 
 def groups() -> dict[str, Group]:
-    return _groups(catalog_dir())
+    return _groups(_key())
 
 
 @cache
-def _groups(directory: Path) -> dict[str, Group]:
-    raw = _read_yaml(directory / "groups.yaml")["groups"]
+def _groups(key: str) -> dict[str, Group]:
+    raw = _read_yaml(key, "groups.yaml")["groups"]
     return {str(code): Group(code=str(code), scheme=g["scheme"], name=g["name"],
                              short=g.get("short", g["name"]), colour=g["colour"],
                              member=g["member"], order=i,
@@ -197,6 +244,8 @@ class Source:
     release_date: dt.date
     indicator: str | None = None
     flags_status: bool = False
+    required: bool | str = False  # true, or the name of a set of alternatives (see sources.yaml)
+    universal: bool = False       # its files cover the classification universe (shrink check)
     downloads: tuple[dict, ...] = ()
 
     @property
@@ -205,12 +254,12 @@ class Source:
 
 
 def sources() -> tuple[Source, ...]:
-    return _sources(catalog_dir())
+    return _sources(_key())
 
 
 @cache
-def _sources(directory: Path) -> tuple[Source, ...]:
-    entries = _read_yaml(directory / "sources.yaml")
+def _sources(key: str) -> tuple[Source, ...]:
+    entries = _read_yaml(key, "sources.yaml")
     return tuple(Source(**{**e, "downloads": tuple(e.get("downloads", ()))}) for e in entries)
 
 

@@ -10,9 +10,9 @@ from catalog import indicators
 from sources.read import FileResult, tables_of
 
 # Tables adapters may return beside observations (classifications, publisher groups, ITU lists).
-EXTRA_TABLES = ["economies", "wb_economies", "income_groups", "publisher_groups",
-                "publisher_group_members", "publisher_aggregates", "itu_indicators",
-                "itu_regions", "itu_country_regions"]
+EXTRA_TABLES = ["economies", "wb_economies", "income_groups", "economy_regions",
+                "publisher_groups", "publisher_group_members", "publisher_aggregates",
+                "itu_indicators", "itu_regions", "itu_country_regions"]
 
 
 @dataclass
@@ -55,7 +55,11 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
         "bytes": r.path.stat().st_size, "rows_read": r.extract.rows_read,
         "rows_accepted": r.extract.rows_accepted, "rows_quarantined": r.extract.rows_quarantined,
         "values_accepted": r.extract.values_accepted,
+        "economies": int(r.extract.tables["observations"]["iso3"].nunique())
+        if "observations" in r.extract.tables else None,
+        "notes": "; ".join(r.extract.notes + r.notes) or None,
     } for r in results])
+    sources["economies"] = sources["economies"].astype("Int64")
     tables = {
         "observations": observations,
         "indicators": indicators_table(),

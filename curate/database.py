@@ -1,22 +1,31 @@
 """Write the curated DuckDB file and check it (publishing it is flows/release.py).
 
-The file is written in DuckDB's v1.0.0 storage format so that 1.x clients open it too.
+Every table is validated against its schema (schemas/published.py) before it is written, and
+every view once it is made; the schemas' descriptions are stored with COMMENT ON, so the file
+describes itself. The file is written in DuckDB's v1.0.0 storage format so that 1.x clients open
+it too.
 """
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import duckdb
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
 
 from curate.assemble import Curated
-from curate.descriptions import COLUMN_COMMENTS, TABLE_COMMENTS, views
+from curate.descriptions import views
+from schemas.published import VIEW_NAMES, empty_table, published_schemas
 
 DATABASE_NAME = "ict.duckdb"
 STORAGE_VERSION = "v1.0.0"
 REQUIRED_TABLES = ["observations", "economies", "income_groups", "indicators", "sources",
                    "quarantine", "runs", "weights", "groups", "estimates", "aggregates",
                    "headline"]
+UNIQUENESS_CHECKS = {"field_uniqueness", "multiple_fields_uniqueness"}
 
 
 class PublishError(Exception):
@@ -25,10 +34,12 @@ class PublishError(Exception):
 
 def write_database(curated: Curated, path: Path) -> None:
     """Write every table, view and comment to a new file at `path` (which must not exist)."""
+    schemas = published_schemas()
+    tables = checked_tables(curated.tables, schemas)
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{path}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
-        for name, frame in curated.tables.items():
+        for name, frame in tables.items():
             con.register("frame_to_write", frame)
             con.execute(f'CREATE TABLE pub."{name}" AS SELECT * FROM frame_to_write')
             con.unregister("frame_to_write")
@@ -36,36 +47,103 @@ def write_database(curated: Curated, path: Path) -> None:
         for name, sql in views().items():
             if _view_inputs_exist(con, sql):
                 con.execute(f'CREATE VIEW "{name}" AS {sql}')
-        for name, text in TABLE_COMMENTS.items():
-            kind = _kind(con, name)
-            if kind:
-                con.execute(f"COMMENT ON {kind} \"{name}\" IS '{_quote(text)}'")
-        for (table, column), text in COLUMN_COMMENTS.items():
-            if _has_column(con, table, column):
-                con.execute(f"COMMENT ON COLUMN \"{table}\".\"{column}\" IS '{_quote(text)}'")
+                _validated("view", name, schemas[name],
+                           con.execute(f'SELECT * FROM "{name}"').df())
+        _comment(con, schemas)
         con.execute("USE memory")
         con.execute("DETACH pub")
     finally:
         con.close()
 
 
+def checked_tables(tables: dict[str, pd.DataFrame],
+                   schemas: dict[str, pa.DataFrameSchema] | None = None
+                   ) -> dict[str, pd.DataFrame]:
+    """Every table validated against its schema, as it is to be written (date columns as
+    dates; a table with no rows in its schema's column types). PublishError, in one line
+    naming the table and column, for the first table that fails."""
+    schemas = schemas or published_schemas()
+    out = {}
+    for name, frame in tables.items():
+        if name not in schemas or name in VIEW_NAMES:
+            raise PublishError(f"table {name}: not described in schemas/published.py "
+                               "(every published table needs a schema there)")
+        # the index is not written; a default one keeps pandera's reports of rows simple
+        out[name] = _validated("table", name, schemas[name], frame.reset_index(drop=True))
+    return out
+
+
+def _validated(kind: str, name: str, schema: pa.DataFrameSchema,
+               frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:   # no values to type: the schema's types
+        frame = empty_table(name).reindex(columns=frame.columns)
+    try:
+        return schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as errors:
+        raise PublishError(_problem(f"{kind} {name}", schema, frame,
+                                    errors.failure_cases)) from None
+
+
+def _problem(where: str, schema: pa.DataFrameSchema, frame: pd.DataFrame,
+             cases: pd.DataFrame) -> str:
+    """The first problem pandera found (a column's own first), in one line naming the table
+    and the column(s), with the first row at fault."""
+    cases = cases.assign(check=cases["check"].astype(str))
+    cases = cases.iloc[(cases["schema_context"] != "Column").argsort(kind="stable")]
+    first = cases.iloc[0]
+    check, value = first["check"], first["failure_case"]
+    others = cases["check"].nunique() - 1
+    more = f" (and {others} other problem(s))" if others else ""
+    if check == "column_in_schema":
+        return f"{where}, column {value}: not described in schemas/published.py{more}"
+    if check == "column_in_dataframe":
+        return f"{where}, column {value}: missing{more}"
+    if check.startswith("dtype("):
+        expected = check.removeprefix("dtype(").removesuffix(")").strip("'")
+        return f"{where}, column {first['column']}: type {value}, expected {expected}{more}"
+    these = cases[cases["check"] == check]
+    columns = [c for c in dict.fromkeys(these["column"]) if isinstance(c, str)]
+    if first["schema_context"] != "Column" and check not in UNIQUENESS_CHECKS:
+        # a check across columns reports whole rows: name the columns the check names
+        columns = [c for c in columns if re.search(rf"\b{re.escape(c)}\b", check)] or columns
+    rows = [int(i) for i in these["index"].dropna().unique()]
+    what = "duplicate key" if check in UNIQUENESS_CHECKS else f"check {check} fails"
+    text = f"{where}, column{'s' if len(columns) > 1 else ''} {', '.join(columns)}: {what}"
+    if not rows:
+        return f"{text} ({value}){more}"
+    row = frame.iloc[rows[0]]
+    key = [c for c in (schema.unique or []) if c not in columns and c in frame]
+    example = ", ".join(f"{c}={_shown(row[c])}" for c in columns if c in frame)
+    where_row = ", ".join(f"{c}={_shown(row[c])}" for c in key) if key else f"row {rows[0]}"
+    return f"{text} in {len(rows)} row(s), e.g. {example} at {where_row}{more}"
+
+
+def _shown(value) -> str:
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _comment(con, schemas: dict[str, pa.DataFrameSchema]) -> None:
+    """COMMENT ON every table, view and column of the file, from its schema."""
+    objects = con.execute(
+        "SELECT table_name, table_type FROM information_schema.tables "
+        "WHERE table_catalog = 'pub'").fetchall()
+    for name, table_type in objects:
+        kind = "VIEW" if table_type == "VIEW" else "TABLE"
+        schema = schemas[name]
+        con.execute(f"COMMENT ON {kind} \"{name}\" IS '{_quote(schema.description)}'")
+        columns = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'pub' "
+            "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()]
+        for column in columns:
+            text = schema.columns[column].description
+            if not text:
+                raise PublishError(f"{kind.lower()} {name}, column {column}: no description "
+                                   "in schemas/published.py")
+            con.execute(f"COMMENT ON COLUMN \"{name}\".\"{column}\" IS '{_quote(text)}'")
+
+
 def _quote(text: str) -> str:
     return text.replace("'", "''")
-
-
-def _kind(con, name: str) -> str | None:
-    row = con.execute(
-        "SELECT table_type FROM information_schema.tables WHERE table_catalog='pub' "
-        "AND table_name=?", [name]).fetchone()
-    if row is None:
-        return None
-    return "VIEW" if row[0] == "VIEW" else "TABLE"
-
-
-def _has_column(con, table: str, column: str) -> bool:
-    return con.execute(
-        "SELECT count(*) FROM information_schema.columns WHERE table_catalog='pub' "
-        "AND table_name=? AND column_name=?", [table, column]).fetchone()[0] > 0
 
 
 def _view_inputs_exist(con, sql: str) -> bool:

@@ -14,13 +14,14 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
+import pandas as pd
 from prefect import flow
 from prefect.states import Failed
 
 from catalog import estimated
 from curate.assemble import Curated
 from curate.database import DATABASE_NAME, PublishError, write_checked
-from flows import lineage
+from flows import lineage, progress
 from flows.cache import StageCache
 from flows.locking import LockBusy, publication_lock
 from flows.release import clean_stale_staging, new_release
@@ -41,8 +42,11 @@ from flows.tasks import (
 from indicators import backtest
 from indicators.estimate import Params, combine
 from indicators.figures import figure_tables
-from indicators.revisions import previous_tables, revisions
-from sources import download
+from indicators.membership import membership_lines
+from indicators.revisions import group_changes_since, previous_tables, revisions
+from sources import completeness, download, retrievals
+from sources.listing import duplicate_problems, listing_problems
+from sources.plausibility import cross_check
 from sources.read import FileResult, context_of, files_in
 
 DEFAULT_SEED = 20251216
@@ -69,14 +73,15 @@ def code_version() -> str:
 def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
              raw_dir: str = "data/raw", year: int = 2025, seed: int = DEFAULT_SEED,
              replicates: int = 200, income_fiscal_year: int | None = None, wait: float = 0,
-             cache_dir: str | None = None):
+             cache_dir: str | None = None, accept_shrink: bool = False):
     """Acquire → validate → curate → estimate → aggregate → publish.
 
     `source_dir`: the sources (default: the latest download under `raw_dir`, else download).
     `income_fiscal_year` applies one World Bank income classification (e.g. 2025 for FY25)
     to every year instead of the classification of each data year. `wait`: seconds to wait
     for another run publishing to `out_dir`. `cache_dir`: the stage cache (default: `cache`
-    beside `raw_dir`)."""
+    beside `raw_dir`). `accept_shrink`: publish although a file lacks more of what is expected
+    of it than sources/completeness.py allows (the `sources` table notes it)."""
     out, raw = Path(out_dir).resolve(), Path(raw_dir).resolve()
     cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
     params = Params(last_year=year, seed=seed, replicates=replicates)
@@ -86,6 +91,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
            "parameters": json.dumps({"source_dir": source_dir, "out_dir": str(out),
                                      "year": year, "replicates": replicates,
                                      "income_fiscal_year": income_fiscal_year,
+                                     "accept_shrink": accept_shrink,
                                      "estimation": asdict(params)})}
     try:
         with publication_lock(out, wait, run["run_id"]):
@@ -93,7 +99,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
             lineage.journal(out, run)
             try:
                 published = _stages(run, source_dir, out, raw, params, income_fiscal_year,
-                                    cache)
+                                    cache, accept_shrink)
             except PublishError as err:
                 published = SourceProblem(f"not published: {err}")
             except Exception as err:
@@ -101,6 +107,8 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
                                       "message": f"{type(err).__name__}: {err}"})
                 raise
     except LockBusy as busy:
+        lineage.journal(out, {**run, "status": "refused", "message": str(busy),
+                              "finished_at": lineage.now()})
         return Failed(message=str(busy))
     if isinstance(published, SourceProblem):
         lineage.journal(out, {**run, "status": "failed", "message": str(published),
@@ -111,14 +119,27 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
 
 
 def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Params,
-            income_fiscal_year: int | None, cache: StageCache) -> str | SourceProblem:
+            income_fiscal_year: int | None, cache: StageCache,
+            accept_shrink: bool = False) -> str | SourceProblem:
     sources = acquire(source_dir, raw)
     files = files_in(sources)
+    # before any file is read (or its checksum taken): every match a regular file of its
+    # layout, every required source found
+    problem = _first(listing_problems(sources, files)) if files else None
+    if problem:
+        return SourceProblem(problem)
     checksums = {str(path.relative_to(sources)): sha256(path) for _, path in files}
     run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
+    problem = _first(duplicate_problems(files, checksums, sources))
+    if problem:
+        return SourceProblem(problem)
 
-    results = validate(sources, files, checksums, cache)
-    problem = source_problem(results, sources)
+    progress.stage(f"reading and validating {len(files)} source files")
+    results = cross_check(validate(sources, files, checksums, cache))
+    problem = source_problem(results, sources, params.last_year, income_fiscal_year)
+    if problem:
+        return SourceProblem(problem)
+    problem = shrink_problem(results, accept_shrink)
     if problem:
         return SourceProblem(problem)
     curated = curate(results, sources, checksums, raw)
@@ -127,12 +148,21 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
                               income_fiscal_year)
     figures = cached_figures.submit(cache, figures_key).result()
     if figures is None:
+        progress.stage("estimating (backtest, estimates and 90% intervals per indicator)")
         figures = estimate_and_aggregate(curated, params, income_fiscal_year, checksums, cache)
         cache.save("figures", figures_key, figures)
 
+    progress.stage("publishing the database, charts, tables and report page")
     published = publish_release({**curated.tables, **figures}, out, run)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)
+
+
+def _first(lines: list[str]) -> str | None:
+    if not lines:
+        return None
+    more = f" (and {len(lines) - 1} more problem(s))" if len(lines) > 1 else ""
+    return lines[0] + more
 
 
 @stage_task(name="acquire sources")
@@ -140,7 +170,7 @@ def acquire(source_dir: str | None, raw_dir: Path) -> Path:
     """The given directory, else the latest complete download, else download now."""
     if source_dir is not None:
         return Path(source_dir).resolve()
-    current = download.resolve_raw_dir(raw_dir)
+    current = retrievals.resolve_raw_dir(raw_dir)
     if current is not None:
         return current
     return download.download_all(download.load_download_config(), raw_dir)
@@ -164,7 +194,8 @@ def validate(sources: Path, files, checksums: dict[str, str],
     return classifications + [f.result() for f in rest]
 
 
-def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
+def source_problem(results: list[FileResult], source_dir: Path, year: int | None = None,
+                   income_fiscal_year: int | None = None) -> str | None:
     """Why the files read cannot make a publication (one line), or None. Checked in the flow,
     not raised in a task, so that Prefect logs no traceback for an expected failure."""
     if not results:
@@ -175,6 +206,31 @@ def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
     if not any(len(r.extract.tables.get("observations", ())) for r in results):
         return (f"{source_dir}: no country values in any file (only classification files, "
                 "or every value was rejected)")
+    problem = _first(completeness.missing_series(results))
+    if problem:
+        return problem
+    if year is not None:
+        problem = completeness.year_problem(results, year)
+        if problem:
+            return problem
+    if income_fiscal_year is not None:
+        return completeness.fiscal_year_problem(results, income_fiscal_year)
+    return None
+
+
+def shrink_problem(results: list[FileResult], accept: bool) -> str | None:
+    """A file that lost more than sources/completeness.py allows stops the run, unless the
+    run accepts it: then each such file's row of `sources` says so."""
+    shrinks = completeness.shrinks(results)
+    if not shrinks:
+        return None
+    if not accept:
+        return (_first([s.message() for s in shrinks]) + "; not published: pass "
+                "--accept-shrink to publish anyway")
+    by_file = {r.path.name: r for r in results}
+    for shrink in shrinks:
+        by_file[shrink.file].notes.append(f"shrink accepted: {shrink.message()}")
+        print(f"accepted: {shrink.message()}")
     return None
 
 
@@ -216,6 +272,12 @@ def write_database(tables: dict, out_dir: Path, path: Path, run: dict) -> None:
     previous = previous_tables(out_dir / DATABASE_NAME)
     changes = revisions(previous, tables["aggregates"], tables["estimates"], tables["groups"],
                         run["run_id"])
+    since = group_changes_since(previous, tables["groups"])
+    tables = {**tables, "groups_changes": pd.concat(
+        [t for t in (tables.get("groups_changes"), since) if t is not None and len(t)]
+        or [since], ignore_index=True)}
+    for line in membership_lines(tables["groups_changes"]):
+        print(line)
     runs = lineage.runs_table(out_dir, {**run, "status": "published",
                                         "finished_at": lineage.now()})
     write_checked(Curated({**tables, "revisions": changes, "runs": runs}), path)

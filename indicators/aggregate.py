@@ -94,11 +94,23 @@ def aggregate(estimates, replicates, weights, groups) -> tuple[pd.DataFrame, pd.
     aggregates["upper"] = np.maximum(aggregates["upper"], aggregates["value"])
     aggregates["unit"] = aggregates["indicator"].map(lambda c: indicators()[c].unit)
     aggregates["year"] = aggregates["year"].astype("int32")
-    derived = _derived(aggregates, reps)
-    order = keys[:3] + ["group_scheme", "group_code", "year", "value", "lower", "upper",
-                        "unit", "population_coverage", "observed_coverage", "n_economies",
-                        "n_reported", "classification", "weight_population"]
+    derived = _named(_derived(aggregates, reps), groups)
+    aggregates = _named(aggregates, groups)
+    order = keys[:3] + ["group_scheme", "group_code", "group_name", "year", "value", "lower",
+                        "upper", "unit", "population_coverage", "observed_coverage",
+                        "n_economies", "n_reported", "classification", "weight_population"]
     return aggregates[order].sort_values(keys).reset_index(drop=True), derived
+
+
+def _named(frame: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the group's name (the groups table's, from the groups catalog) right after
+    group_code; rows and their order unchanged."""
+    names = groups[["group_scheme", "group_code", "group_name"]].drop_duplicates()
+    named = frame.merge(names, on=["group_scheme", "group_code"], how="left",
+                        validate="many_to_one")
+    columns = list(frame.columns)
+    columns.insert(columns.index("group_code") + 1, "group_name")
+    return named[columns]
 
 
 RATIOS = {

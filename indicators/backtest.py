@@ -45,7 +45,7 @@ def nowcast_trials(obs: pd.DataFrame, covariates, params: Params, predictor=None
         parts.append(_pseudo(kept[["iso3", "year", "logit"]], h))
         tgt = last[last["iso3"].isin(set(kept["iso3"]))]
         targets.append(_pseudo(tgt[["iso3", "year", "logit"]], h))
-    return _run(parts, targets, covariates, params, predictor, obs)
+    return _run(parts, targets, covariates, params, predictor)
 
 
 def interpolation_trials(obs: pd.DataFrame, covariates, params: Params, predictor=None):
@@ -59,10 +59,10 @@ def interpolation_trials(obs: pd.DataFrame, covariates, params: Params, predicto
     hide = (size >= 3) & (position == chosen)
     parts = [_pseudo(obs[~hide & (size >= 3)][["iso3", "year", "logit"]], "i")]
     targets = [_pseudo(obs[hide][["iso3", "year", "logit"]], "i")]
-    return _run(parts, targets, covariates, params, predictor, obs)
+    return _run(parts, targets, covariates, params, predictor)
 
 
-def model_trials(obs: pd.DataFrame, grid: pd.DataFrame, covariates, params: Params,
+def model_trials(obs: pd.DataFrame, covariates, params: Params,
                  predictor=None):
     """Truth and model estimate for economies hidden whole, one fold at a time."""
     obs = obs.reset_index(drop=True)
@@ -82,7 +82,7 @@ def model_trials(obs: pd.DataFrame, grid: pd.DataFrame, covariates, params: Para
         estimate=estimate, method="model", horizon=0, base=obs["iso3"])
 
 
-def _run(parts, targets, covariates, params, predictor, obs):
+def _run(parts, targets, covariates, params, predictor):
     train = pd.concat(parts, ignore_index=True)
     target = pd.concat(targets, ignore_index=True)
     if target.empty:
@@ -102,14 +102,14 @@ def _run(parts, targets, covariates, params, predictor, obs):
     return out.merge(last_kept.rename(columns={"logit": "carry"}), on="iso3", how="left")
 
 
-def residual_pools(obs: pd.DataFrame, grid: pd.DataFrame, covariates, params: Params,
+def residual_pools(obs: pd.DataFrame, covariates, params: Params,
                    predictor=None) -> dict:
     """Residual pools (logit scale) by method, and for nowcasts by horizon; the trials they
     come from are kept under "trials" for the report."""
     obs = obs[["iso3", "year", "logit"]]
     now = nowcast_trials(obs, covariates, params, predictor)
     interp = interpolation_trials(obs, covariates, params, predictor)
-    model = model_trials(obs, grid, covariates, params, predictor)
+    model = model_trials(obs, covariates, params, predictor)
     pools = pools_from(now, interp, model, params)
     pools["trials"] = {"nowcast": now, "interpolation": interp, "model": model}
     return pools

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from catalog import Indicator, estimated
+from catalog import MAX_NOWCAST_YEARS, Indicator, estimated
 from indicators.weights import weight_column
 
 P_FLOOR = 0.1  # per cent: values are clipped to [0.1, 99.9] before the logit
@@ -40,7 +40,7 @@ class Params:
     replicates: int = 200
     slope_window: int = 5      # observations used for an economy's own trend
     shrink_years: float = 4.0  # span (years) at which own and pooled trends weigh equally
-    max_horizon: int = 8       # residual pools beyond this horizon reuse the last one
+    max_horizon: int = MAX_NOWCAST_YEARS  # pools beyond this horizon reuse the last one (8)
     damping: float = 0.9       # trend kept per year of horizon (chosen on the backtest)
 
 
@@ -229,6 +229,12 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
     f1, f2 = (np.broadcast_to(free, shape)[..., k].ravel().astype(float) for k in (0, 1))
     target_p = np.broadcast_to(total_p, shape[:-1]).ravel()
     w_total = w1 + w2
+    # a row with no population to split (both weights 0) is split evenly, not divided by 0:
+    # it weighs nothing in any aggregate either way
+    empty = w_total == 0
+    if empty.any():
+        w1, w2 = np.where(empty, 1.0, w1), np.where(empty, 1.0, w2)
+        w_total = w1 + w2
     # start from the shift that would be exact if both members were equal
     s = np.where(f1 + f2 > 0, logit(target_p) - (w1 * l1 + w2 * l2) / w_total, 0.0)
     # Iterate on the rows still active; converged rows keep their shift, and are dropped

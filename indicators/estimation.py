@@ -21,8 +21,8 @@ def estimate_all(inputs: Inputs, params: Params, pools: dict | None = None) -> R
     for spec in estimated():
         predictor = parts[spec.predictor].total if spec.predictor else None
         if pools is None:
-            obs, grid = series_inputs(inputs, spec, params)
-            used[spec.code] = residual_pools(obs, grid, inputs.covariates, params, predictor)
+            obs, _ = series_inputs(inputs, spec, params)
+            used[spec.code] = residual_pools(obs, inputs.covariates, params, predictor)
         else:
             used[spec.code] = pools[spec.code]
         parts[spec.code] = estimate_indicator(spec, inputs, params, used[spec.code], predictor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from catalog import group_code_for, indicators, quoted_figures_path
+from catalog import group_code_for, groups, indicators, quoted_figures_path, series_label
 
 # the quoted file's breakdown -> (sex, location)
 BREAKDOWN = {"total": ("total", "total"), "female": ("female", "total"),
@@ -28,9 +28,12 @@ def headline(aggregates: pd.DataFrame, estimates: pd.DataFrame,
     table = q.merge(ours, on=keys, how="left")
     table["difference"] = table["value_y"] - table["value_x"]
     notes = [_note(r, estimates, observations) for r in table.itertuples()]
+    names = {c: g.name for c, g in groups().items()}
     return pd.DataFrame({
-        "paragraph": table["paragraph"].astype("int32"), "indicator": table["indicator"],
-        "sex": table["sex"], "location": table["location"], "group_code": table["group_code"],
+        "paragraph": table["paragraph"].astype("int32"),
+        "figure": [figure_label(*r) for r in table[keys].itertuples(index=False)],
+        "indicator": table["indicator"], "sex": table["sex"], "location": table["location"],
+        "group_code": table["group_code"], "group_name": table["group_code"].map(names),
         "year": table["year"].astype("int32"), "value": table["value_y"],
         "lower": table["lower"], "upper": table["upper"],
         "population_coverage": table["population_coverage"],
@@ -39,6 +42,12 @@ def headline(aggregates: pd.DataFrame, estimates: pd.DataFrame,
         "quoted_relation": table["relation"].fillna(""), "difference": table["difference"],
         "quoted_source": table["source"], "note": notes,
     })
+
+
+def figure_label(indicator: str, sex: str, location: str, group_code: str, year: int) -> str:
+    """'Internet use, women, World, 2025': the series, group and year in words (the labels
+    and group names of the catalogs)."""
+    return f"{series_label(indicator, sex, location)}, {groups()[group_code].name}, {int(year)}"
 
 
 def _note(row, estimates: pd.DataFrame, observations: pd.DataFrame) -> str:

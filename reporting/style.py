@@ -16,7 +16,8 @@ if "matplotlib.pyplot" not in sys.modules:   # headless unless a session already
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from catalog import groups, indicators
+from catalog import BREAKDOWN_LABELS, groups, indicators
+from catalog import series_label as catalog_series_label
 
 STYLE_FILE = Path(__file__).with_name("style.mplstyle")
 
@@ -25,8 +26,8 @@ DPI = 250             # PNG ~1625 px wide
 
 SEX_COLOURS = {"female": "#D55E00", "male": "#0072B2"}
 LOCATION_COLOURS = {"urban": "#332288", "rural": "#117733"}
-SEX_LABELS = {"female": "Women", "male": "Men", "total": ""}
-LOCATION_LABELS = {"urban": "Urban", "rural": "Rural", "total": ""}
+SEX_LABELS = {m: BREAKDOWN_LABELS[m] for m in ("female", "male", "total")}
+LOCATION_LABELS = {m: BREAKDOWN_LABELS[m] for m in ("urban", "rural", "total")}
 
 
 def group_colour(code: str) -> str:
@@ -55,11 +56,9 @@ def indicator_label(code: str) -> str:
 
 
 def series_label(indicator: str, sex: str = "total", location: str = "total") -> str:
-    """'Internet use, women' / 'Internet use, urban' / 'Internet use'."""
-    label = indicator_label(indicator)
-    parts = [SEX_LABELS.get(sex, sex).lower(), LOCATION_LABELS.get(location, location).lower()]
-    parts = [p for p in parts if p]
-    return label + (", " + ", ".join(parts) if parts else "")
+    """'Internet use, women' / 'Internet use, urban' / 'Internet use' (catalog.series_label:
+    the headline table's figure labels are made the same way)."""
+    return catalog_series_label(indicator, sex, location)
 
 
 _lock = threading.Lock()

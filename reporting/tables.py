@@ -30,15 +30,9 @@ DERIVED_COLUMNS = ["indicator", "measure", "unit", "sex", "location", "group_sch
 # ---------------------------------------------------------------------------------------------
 # frames
 
-def _figure_label(r) -> str:
-    label = style.series_label(r["indicator"], r["sex"], r["location"])
-    return f"{label}, {style.group_label(r['group_code'])}, {int(r['year'])}"
-
-
 def headline_frame(data: ReportData) -> pd.DataFrame:
+    """The headline table (its figure labels and group names as published) with the unit."""
     h = data.headline.copy()
-    h["figure"] = [_figure_label(r) for _, r in h.iterrows()]
-    h["group_name"] = style.group_labels(h["group_code"])
     units = data.aggregates.drop_duplicates("indicator").set_index("indicator")["unit"]
     h["unit"] = h["indicator"].map(units)
     return h[HEADLINE_COLUMNS].reset_index(drop=True)
@@ -53,7 +47,6 @@ def aggregates_frame(data: ReportData) -> pd.DataFrame:
     a = data.aggregates.copy()
     titles = data.indicators.set_index("code")["title"]
     a["indicator_title"] = a["indicator"].map(titles)
-    a["group_name"] = style.group_labels(a["group_code"])
     a["_g"] = _group_rank(a["group_code"])
     a = a.sort_values(["indicator", "sex", "location", "_g", "year"])
     return a[AGGREGATE_COLUMNS].reset_index(drop=True)
@@ -61,7 +54,6 @@ def aggregates_frame(data: ReportData) -> pd.DataFrame:
 
 def derived_frame(data: ReportData) -> pd.DataFrame:
     d = data.derived.copy()
-    d["group_name"] = style.group_labels(d["group_code"])
     d["_g"] = _group_rank(d["group_code"])
     d = d.sort_values(["indicator", "measure", "sex", "location", "_g", "year"])
     return d[DERIVED_COLUMNS].reset_index(drop=True)

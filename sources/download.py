@@ -1,27 +1,17 @@
 """Download the official releases the source catalog lists (``downloads`` of each entry of
 ``catalog/sources.yaml``) into ``data/raw``.
 
-Layout::
+Each download is a dated retrieval, ``data/raw/<source>/<YYYY-MM-DD>/`` with a
+``MANIFEST.json`` (url, file, sha256, bytes, retrieved_at, http_status, content_type of every
+file); ``<source>`` is the first part of a spec's ``target`` (world-bank, un-sdg, itu, un-wpp,
+classifications). How runs choose among retrievals and the bundled edition:
+sources/retrievals.py.
 
-    data/raw/<source>/<YYYY-MM-DD>/<rest of target>   one folder per source and retrieval date
-    data/raw/<source>/<YYYY-MM-DD>/MANIFEST.json      url, file, sha256, bytes, retrieved_at,
-                                                      http_status, content_type of every file
-    data/raw/.current/<source>/...                    the latest complete retrieval of each
-                                                      source, as one source dir for the readers
-
-``<source>`` is the first part of a spec's ``target`` (world-bank, un-sdg, itu, un-wpp,
-classifications).
-
-A run is all or nothing: every file is downloaded and validated in a hidden staging folder
+A download is all or nothing: every file is downloaded and validated in a hidden staging folder
 (``data/raw/.incoming-*``); only when all files have arrived and passed their checks is
 ``MANIFEST.json`` written and each ``<source>/<date>`` folder moved into place (replacing a folder
-of the same date). A failed run leaves no dated folder behind and removes its staging folder.
-A dated folder counts as complete only if it holds ``MANIFEST.json``; other folders are ignored.
-
-``.current`` is rebuilt by :func:`assemble_source_dir` with hard links (a copy where links are
-not possible) to the latest complete dated folder of each source, plus ``RETRIEVALS.json``
-naming the folder used for each source. Members extracted from a zip (``unzip``) sit next to
-the zip, which is kept; the manifest lists both.
+of the same date). A failed download leaves no dated folder behind and removes its staging
+folder. Members extracted from a zip (``unzip``) sit next to the zip, which is kept.
 
 Tests and mirrors: ``base_url`` (or env ``ICTSTATS_DOWNLOAD_BASE_URL``) replaces the scheme and
 host of every URL, keeping its path and query; a path in the base is put in front of the URL's
@@ -39,7 +29,6 @@ import ipaddress
 import json
 import logging
 import os
-import re
 import shutil
 import socket
 import tempfile
@@ -61,16 +50,14 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import yaml
 
 from catalog import sources as catalog_sources
+from sources.retrievals import MANIFEST, assemble_source_dir
 
 log = logging.getLogger(__name__)
 
 ENV_BASE_URL = "ICTSTATS_DOWNLOAD_BASE_URL"
-MANIFEST = "MANIFEST.json"
-CURRENT = ".current"
 FORMATS = {"zip": "zip", "csv": "CSV", "csv.gz": "gzipped CSV", "json": "JSON",
            "xlsx": "xlsx", "xls": "xls"}
 USER_AGENT = "ictstats/0.1 (official ICT statistics pipeline; urllib)"
-_DATE_DIR = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SPEC_KEYS = {"id", "publisher", "url", "target", "licence", "format", "unzip", "method", "form",
               "note"}
 _CHUNK = 1 << 20
@@ -488,64 +475,3 @@ def download_all(specs: Iterable[DownloadSpec], raw_root: Path, retrieved: date 
     current = assemble_source_dir(raw_root)
     assert current is not None
     return current
-
-
-# --- source dir ------------------------------------------------------------------------------
-
-def latest_retrievals(raw_root: Path) -> dict[str, Path]:
-    """Latest complete dated folder (one holding MANIFEST.json) of each source."""
-    latest: dict[str, Path] = {}
-    raw_root = Path(raw_root)
-    if not raw_root.is_dir():
-        return latest
-    for source in sorted(raw_root.iterdir()):
-        if source.name.startswith(".") or not source.is_dir():
-            continue
-        dated = sorted(d for d in source.iterdir()
-                       if _DATE_DIR.fullmatch(d.name) and (d / MANIFEST).is_file())
-        if dated:
-            latest[source.name] = dated[-1]
-    return latest
-
-
-def assemble_source_dir(raw_root: Path) -> Path | None:
-    """(Re)build ``raw_root/.current`` from the latest complete retrieval of each source;
-    None when no source has a complete retrieval."""
-    raw_root = Path(raw_root)
-    latest = latest_retrievals(raw_root)
-    if not latest:
-        return None
-    build = Path(tempfile.mkdtemp(prefix=f"{CURRENT}-", dir=raw_root))
-    current, old = raw_root / CURRENT, raw_root / f"{build.name}.old"
-    try:
-        for source, folder in latest.items():
-            for path in sorted(folder.rglob("*")):
-                if path.is_dir() or path == folder / MANIFEST:
-                    continue
-                link = build / source / path.relative_to(folder)
-                link.parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(path, link)
-                except OSError:
-                    shutil.copy2(path, link)
-        retrievals = {s: {"retrieved": f.name, "folder": f.relative_to(raw_root).as_posix()}
-                      for s, f in latest.items()}
-        (build / "RETRIEVALS.json").write_text(json.dumps(retrievals, indent=2) + "\n",
-                                               encoding="utf-8")
-        if current.exists():
-            current.rename(old)
-        build.rename(current)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
-        shutil.rmtree(old, ignore_errors=True)
-    return current
-
-
-def resolve_raw_dir(raw_root: Path, sources: Iterable[str] | None = None) -> Path | None:
-    """The assembled source dir if every source (default: every one with downloads) has a
-    complete retrieval under ``raw_root``; None otherwise (then download)."""
-    latest = latest_retrievals(raw_root)
-    needed = set(sources) if sources is not None else {s.source for s in load_download_config()}
-    if not latest or not needed <= latest.keys():
-        return None
-    return assemble_source_dir(raw_root)

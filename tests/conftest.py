@@ -1,4 +1,4 @@
-"""Shared test fixtures: the real snapshot, offline Prefect settings, one pipeline run."""
+"""Shared test fixtures: the bundled data edition, offline Prefect settings, one pipeline run."""
 from __future__ import annotations
 
 import os
@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOT = Path(os.environ.get("ICTSTATS_TEST_DATA", ROOT.parent / "shared" / "ict-data"))
+# The real data the tests run on: the edition the project ships (data/raw/edition-*/).
+EDITION = ROOT / "data" / "raw" / "edition-2025-11"
 
 # Prefect must run offline, with its own home, in every process the tests start.
 _PREFECT_HOME = Path(tempfile.mkdtemp(prefix="ictstats-prefect-"))
@@ -21,9 +22,13 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 @pytest.fixture(scope="session")
 def snapshot() -> Path:
-    if not (SNAPSHOT / "PROVENANCE.md").exists():
-        pytest.skip(f"the ict-data snapshot is not at {SNAPSHOT} (set ICTSTATS_TEST_DATA)")
-    return SNAPSHOT
+    """The bundled edition, checked against its manifest: a missing or altered file fails
+    every test that reads it (it never skips)."""
+    from sources.edition import verify
+
+    problems = verify(EDITION)
+    assert not problems, f"{EDITION} does not match its manifest: " + "; ".join(problems[:5])
+    return EDITION
 
 
 @pytest.fixture(scope="session")

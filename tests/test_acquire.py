@@ -6,7 +6,6 @@ import gzip
 import hashlib
 import io
 import json
-import os
 import socket
 import threading
 import time
@@ -19,23 +18,19 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import yaml
+from conftest import EDITION as DATA  # the bundled edition: real files served locally
 
 from sources.download import (
     ConfigError,
     DownloadError,
     DownloadSpec,
     NoNetworkError,
-    assemble_source_dir,
     check_network,
     download_all,
     load_download_config,
-    resolve_raw_dir,
 )
+from sources.retrievals import assemble_source_dir, resolve_raw_dir
 
-DATA = Path(os.environ.get("ICTSTATS_TEST_DATA")
-            or Path(__file__).resolve().parents[2] / "shared" / "ict-data")
-pytestmark = pytest.mark.skipif(not DATA.is_dir(),
-                                reason=f"real test data not found at {DATA} (ICTSTATS_TEST_DATA)")
 DAY = date(2025, 1, 2)
 FAST = {"timeout": 5.0, "retries": 0, "backoff": 0.01}
 # downloaded but read by no catalog entry (yet): the kept WB zips, the WPP 2024 single-age files
@@ -404,8 +399,7 @@ def test_check_network_closed_port_fails_fast(server: Server) -> None:
 
 # --- source dir ------------------------------------------------------------------------------
 
-def _retrieval(raw: Path, source: str, day: str, files: dict[str, str], complete: bool = True):
-    folder = raw / source / day
+def _retrieval(folder: Path, files: dict[str, str], complete: bool = True) -> None:
     for name, text in files.items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
@@ -413,30 +407,31 @@ def _retrieval(raw: Path, source: str, day: str, files: dict[str, str], complete
         (folder / "MANIFEST.json").write_text(json.dumps({"files": list(files)}))
 
 
-def test_assemble_source_dir_picks_latest_complete_retrieval(tmp_path: Path) -> None:
+def test_each_source_comes_from_its_latest_complete_retrieval(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
-    assert resolve_raw_dir(raw) is None  # nothing downloaded
+    assert resolve_raw_dir(raw) is None  # nothing at all
     raw.mkdir()
     assert assemble_source_dir(raw) is None
-    assert resolve_raw_dir(raw, sources=["world-bank"]) is None
-    _retrieval(raw, "world-bank", "2024-12-31", {"a.csv": "old", "gone.csv": "old"})
-    _retrieval(raw, "world-bank", "2025-03-01", {"a.csv": "new"})
-    _retrieval(raw, "world-bank", "2025-04-01", {"a.csv": "partial"}, complete=False)
-    _retrieval(raw, "itu", "2025-02-01", {"datahub/i99H.json": "[]"})
+    _retrieval(raw / "edition-2025-11", {"world-bank/CLASS_FY23.xlsx": "edition class",
+                                         "world-bank/OGHIST_long_2000-2022.xlsx": "long",
+                                         "itu/datahub-api-examples/x.json": "[]"})
+    _retrieval(raw / "world-bank" / "2026-03-01", {"CLASS.xlsx": "new class"})
+    _retrieval(raw / "world-bank" / "2026-04-01", {"CLASS.xlsx": "partial"}, complete=False)
 
     current = assemble_source_dir(raw)
 
-    assert (current / "world-bank" / "a.csv").read_text() == "new"
-    assert not (current / "world-bank" / "gone.csv").exists()
-    assert not (current / "world-bank" / "MANIFEST.json").exists()
-    assert (current / "itu" / "datahub" / "i99H.json").read_text() == "[]"
-    retrievals = json.loads((current / "RETRIEVALS.json").read_text())
-    assert retrievals["world-bank"]["retrieved"] == "2025-03-01"
+    assert (current / "world-bank" / "CLASS.xlsx").read_text() == "new class"
+    assert not (current / "world-bank" / "CLASS_FY23.xlsx").exists()  # replaced by the download
+    assert (current / "world-bank" / "OGHIST_long_2000-2022.xlsx").read_text() == "long"
+    assert (current / "itu" / "datahub-api-examples" / "x.json").read_text() == "[]"
+    assert not list(current.rglob("MANIFEST.json"))
+    picked = json.loads((current / "RETRIEVALS.json").read_text())
+    assert picked["wb_class"]["retrieval"] == "world-bank/2026-03-01"
+    assert picked["wb_oghist_long"]["retrieval"] == "edition-2025-11"
+    assert picked["itu_datahub"]["files"] == ["itu/datahub-api-examples/x.json"]
 
-    _retrieval(raw, "world-bank", "2025-05-01", {"b.csv": "newest"})
-    assert resolve_raw_dir(raw, sources=["world-bank", "itu"]) == current
-    assert (current / "world-bank" / "b.csv").read_text() == "newest"
-    assert not (current / "world-bank" / "a.csv").exists()
-    assert resolve_raw_dir(raw, sources=["world-bank", "un-sdg"]) is None  # un-sdg missing
-    assert resolve_raw_dir(raw) is None  # default: every source of downloads.yaml
-    assert sorted(p.name for p in raw.iterdir()) == [".current", "itu", "world-bank"]
+    _retrieval(raw / "world-bank" / "2026-05-01", {"CLASS.xlsx": "newest"})
+    assert resolve_raw_dir(raw, needed=["wb_class", "itu_datahub"]) == current
+    assert (current / "world-bank" / "CLASS.xlsx").read_text() == "newest"
+    assert resolve_raw_dir(raw, needed=["wb_class", "sdg_ddf"]) is None  # no SDG files
+    assert sorted(p.name for p in raw.iterdir()) == [".current", "edition-2025-11", "world-bank"]

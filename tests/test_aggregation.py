@@ -52,7 +52,7 @@ def weights_frame(rows) -> pd.DataFrame:
 
 def world(weights: pd.DataFrame) -> pd.DataFrame:
     return weights[["iso3", "year"]].assign(group_scheme="world", group_code="WLD",
-                                            classification="all economies")
+                                            group_name="World", classification="all economies")
 
 
 def estimates_frame(rows, indicator="IT_USE_ii99", sex="total", location="total"):

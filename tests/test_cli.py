@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from curate.database import DATABASE_NAME
-from flows.cli import main
+from flows.cli import EXIT_SOURCES, main
 from sources.read import files_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def test_missing_source_dir_is_one_line(command, tmp_path, capsys):
     argv = [command, "--source-dir", "/nonexistent"]
     if command == "run":
         argv += ["--out", str(out)]
-    assert main(argv) == 1
+    assert main(argv) == EXIT_SOURCES  # checked before the run starts: not a failed run (1)
     assert "/nonexistent" in one_line_error(capsys)
     assert not out.exists()
 
@@ -106,19 +106,41 @@ def classifications_only(snapshot, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("case, message", [
-    ("empty", "no source files found"),
-    ("classifications", "no country values in any file"),
+    ("empty", "no catalogued source files"),
+    ("classifications", "required source wb_internet missing"),
 ])
-def test_run_without_country_data_is_one_line(case, message, classifications_only,
-                                               prefect_harness, tmp_path, capsys, caplog):
+def test_run_without_country_data_stops_before_the_run(case, message, classifications_only,
+                                                        tmp_path, capsys):
+    """Checked before Prefect starts: exit status 3, one line, nothing written to --out."""
     source = tmp_path / "empty"
     source.mkdir()
     if case == "classifications":
         source = classifications_only
     out = tmp_path / "out"
-    assert main(["run", "--source-dir", str(source), "--out", str(out)]) == 1
+    assert main(["run", "--source-dir", str(source), "--out", str(out)]) == EXIT_SOURCES
     line = one_line_error(capsys)
     assert message in line and str(source) in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("case, message", [
+    ("empty", "no source files found"),
+    ("classifications", "required source wb_internet missing"),
+])
+def test_flow_without_country_data_fails_in_one_line(case, message, classifications_only,
+                                                     prefect_harness, tmp_path, caplog):
+    """The flow (run by a deployment, without the command line's checks) checks the same."""
+    from flows.pipeline import pipeline
+
+    source = tmp_path / "empty"
+    source.mkdir()
+    if case == "classifications":
+        source = classifications_only
+    out = tmp_path / "out"
+    state = pipeline(source_dir=str(source), out_dir=str(out), raw_dir=str(tmp_path / "raw"),
+                     return_state=True)
+    assert not state.is_completed()
+    assert message in state.message and "\n" not in state.message
     # An expected failure: Prefect logs no error with a traceback.
     assert not [r for r in caplog.records if r.exc_info], caplog.text
     # Nothing is published; the run journal records the failure and why.

@@ -34,7 +34,7 @@ import pandas as pd
 import pytest
 
 from curate.database import DATABASE_NAME, REQUIRED_TABLES
-from flows.cli import main
+from flows.cli import EXIT_LOCKED, main
 from flows.deployments import SCHEDULES, TIMEZONE, start_loopback_server, stop_server
 from flows.locking import publication_lock
 
@@ -461,7 +461,7 @@ def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
             procs = [fast] + [start_cli_run(snapshot, out, prefect_server, tmp_path / f"run{i}",
                                             300) for i in range(2)]
             code, stdout, stderr = finish(fast, 120)
-            assert code == 1, stdout + stderr
+            assert code == EXIT_LOCKED, stdout + stderr  # checked before the run: not 1
             lines = stderr.strip().splitlines()
             assert len(lines) == 1, stderr
             assert lines[0].startswith("ictstats: ") and BUSY in lines[0]
@@ -494,7 +494,11 @@ def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
     assert seen[0] == first_publication["run_id"]
     assert set(seen) - before, "the reader never saw a new publication"
 
-    # Both waiting runs published, after the lock was released; the refused one did not.
+    # Both waiting runs published, after the lock was released; the refused one did not,
+    # and the journal says why.
+    journal = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    refused = [r for r in journal if r["status"] == "refused"]
+    assert len(refused) == 1 and BUSY in refused[0]["message"]
     published = published_runs(db)
     new = published[~published["run_id"].isin(before)]
     assert len(new) == 2
