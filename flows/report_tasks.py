@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 from curate.database import DATABASE_NAME
 from flows.tasks import stage_task
 from reporting import build
-from reporting.charts import CHART_IDS, draw
+from reporting.charts import chart_ids, draw
 from reporting.data import ReportData, load
 from reporting.page import write_page
 from reporting.tables import write_tables
@@ -36,7 +36,7 @@ def build_report(db_path: Path, release_dir: Path) -> None:
     """Charts, tables and the page from the release's database, written beside it."""
     data = load(db_path)
     charts = [draw_chart.submit(data, chart_id, release_dir / "charts")
-              for chart_id in CHART_IDS]
+              for chart_id in chart_ids()]
     tables = tables_task.submit(data, release_dir / "tables")
     page_task(data, [f.result() for f in charts], release_dir / "report")
     tables.result()
