@@ -1,9 +1,10 @@
-"""Completeness: each file held against what is expected of it, after every file is read.
+"""Completeness: each file held against what is expected of it (its manifest before any file
+is read, the rest after every file is read).
 
 A file cut at a line boundary is well-formed: nothing in it says what it lost. So each file is
 held against what it should cover:
 
-- today, the classification universe: the economies of the ISO/M49 country codes that a World
+- the classification universe: the economies of the ISO/M49 country codes that a World
   Bank economy list or a population file knows too (222 in the snapshot). A file of a source
   the catalog marks `universal` (and each World Bank economy or income list, and the country
   codes against the World Bank lists) must not lack more than SHRINK_ECONOMIES of them, nor
@@ -19,13 +20,15 @@ held against what it should cover:
   MANIFEST.json, sources/edition.py, or a download's, sources/download.py; symbolic links are
   followed to the folder, and an assembled `data/raw/.current` names each file's retrieval in
   its RETRIEVALS.json): its size and SHA-256 must be those recorded. Any difference stops the
-  run, before a file is read: a changed or half-copied file. The checksums are those the run
-  takes anyway; a file in a folder without a manifest (a user's `--source-dir`) is not checked
-  this way;
+  run, before a file is read: a changed or half-copied file; so does a file the manifest does
+  not list (added to the retrieval later). The checksums are those the run takes anyway (no
+  file is hashed twice); a file in a folder without a manifest (a user's `--source-dir`) is
+  not checked this way;
 - per series (source × indicator × sex × location), the previous publication in the output
   folder (its `observations`, read read-only): a series must not lose more than
-  SERIES_ECONOMIES of the economies, nor more than SERIES_ROWS of the rows (economy × year)
-  it had there, nor any whole year it had. This covers what the universe cannot: series no
+  SERIES_ECONOMIES (5%) of the economies, nor more than SERIES_ROWS (5%) of the rows (economy
+  × year) it had there, nor any whole year it had. The edition rerun on its own publication
+  loses nothing; its SDG mobile-ownership file cut in half loses about half of each. This covers what the universe cannot: series no
   publisher has for every economy and files of sources not marked `universal`. An economy or
   a row of the file that was quarantined is reported there, not lost (the quarantine names its
   economy and year, not its series: it counts for each series of the file). A series whose
