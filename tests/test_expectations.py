@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from test_faults import SDG_OWN, WB_INTERNET, farm, keep_first_lines, result_of, text_edit
 
 from catalog import RELEASE_RULES, source
 from curate.assemble import assemble
@@ -32,7 +33,6 @@ from sources.files import sha256
 from sources.listing import file_ranks, files_in
 from sources.read import read_all
 from sources.retrievals import MANIFEST, RETRIEVALS, assemble_source_dir
-from test_faults import SDG_OWN, WB_INTERNET, farm, keep_first_lines, result_of, text_edit
 
 EDITION_NAME = "edition-2025-11"
 
@@ -87,9 +87,9 @@ def test_a_file_the_manifest_does_not_list_is_named(edition_copy):
     extra.write_bytes(one_byte_changed((edition_copy / WB_INTERNET).read_bytes()))
     files, checksums = checksums_of(edition_copy)
     changed = completeness.manifest_mismatches(edition_copy, files, checksums)
-    assert [c.message() for c in changed] == [
-        f"world-bank/{extra.name}: not in the manifest of {EDITION_NAME}: a file added to the "
-        "retrieval after it was made"]
+    expected = (f"world-bank/{extra.name}: not in the manifest of {EDITION_NAME}: a file "
+                "added to the retrieval after it was made")
+    assert [c.message() for c in changed] == [expected]
 
 
 def test_links_are_followed_and_a_folder_without_manifest_is_not_checked(snapshot, tmp_path):
@@ -246,8 +246,8 @@ def test_a_partial_series_cut_in_half_is_caught_against_the_previous_publication
     assert not state.is_completed()
     assert "\n" not in state.message
     assert state.message.startswith(f"{name}: IT_MOB_OWN"), state.message
-    for words in ("of sdg_ddf lost", "economies (", "rows (", "against the previous "
-                  "publication (run ", "--accept-shrink"):
+    for words in ("of sdg_ddf lost", "economies (", "rows (",
+                  "against the previous publication (run ", "--accept-shrink"):
         assert words in state.message, (words, state.message)
     assert (republished / "ict.duckdb").resolve() == before  # the publication stays
     assert journal(republished)[-1]["status"] == "failed"
