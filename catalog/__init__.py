@@ -231,6 +231,13 @@ def expand_groups(names: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- sources
+# How the files of one source rank when its pattern matches several (catalog/sources.yaml
+# `release_rule`; sources/listing.py file_ranks): "version", the version in the file's path,
+# compared in natural order (runs of digits as numbers: _v10 after _v9, 2021Q1 after 2020Q4),
+# the latest first; paths equal in natural order (v01, v1) by their text, the latest first.
+RELEASE_RULES = ("version",)
+
+
 @dataclass(frozen=True)
 class Source:
     id: str
@@ -246,7 +253,13 @@ class Source:
     flags_status: bool = False
     required: bool | str = False  # true, or the name of a set of alternatives (see sources.yaml)
     universal: bool = False       # its files cover the classification universe (shrink check)
+    release_rule: str = "version"  # how its files rank when several match (RELEASE_RULES)
     downloads: tuple[dict, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.release_rule not in RELEASE_RULES:
+            raise ValueError(f"source {self.id}: release_rule {self.release_rule!r} is not one "
+                             f"of {', '.join(RELEASE_RULES)} (catalog/sources.yaml)")
 
     @property
     def is_classification(self) -> bool:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from catalog import indicators
 from sources.base import empty_quarantine
+from sources.listing import file_ranks
 from sources.read import FileResult, tables_of
 
 # Tables adapters may return beside observations (classifications, publisher groups, ITU lists).
@@ -36,8 +37,12 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
     """All extracts → the tables of one publication."""
     extracts = [r.extract for r in results]
     release_dates = {r.entry.id: r.entry.release_date for r in results}
-    observations = tables_of(extracts, "observations")
-    observations = observations.astype({"year": "int32", "row": "int64"})
+    ranks = file_ranks([(r.entry, r.path) for r in results], source_dir)
+    observations = pd.concat(
+        [r.extract.tables["observations"].assign(file_rank=ranks[r.path]) for r in results
+         if len(r.extract.tables.get("observations", ()))]
+        or [tables_of(extracts, "observations").assign(file_rank=None)], ignore_index=True)
+    observations = observations.astype({"year": "int32", "row": "int64", "file_rank": "int64"})
     observations["release_date"] = pd.to_datetime(
         observations["source"].map(release_dates)).dt.date
     quarantine = pd.concat(
@@ -51,6 +56,7 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
         "publisher": r.entry.publisher, "licence": r.entry.licence,
         "release": release_of(r),
         "release_date": r.entry.release_date,
+        "file_rank": ranks[r.path],
         "sha256": checksums[str(r.path.relative_to(source_dir))],
         "bytes": r.path.stat().st_size, "rows_read": r.extract.rows_read,
         "rows_accepted": r.extract.rows_accepted, "rows_quarantined": r.extract.rows_quarantined,

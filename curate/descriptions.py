@@ -9,7 +9,8 @@ VIEWS = {
         SELECT * FROM observations
         QUALIFY row_number() OVER (
             PARTITION BY indicator, iso3, year, sex, location
-            ORDER BY release_date DESC, source, release DESC, file DESC) = 1
+            ORDER BY release_date DESC, source, file_rank, release DESC,
+                     file DESC) = 1
     """,
 }
 

@@ -447,7 +447,9 @@ def cmd_validate(args) -> int:
                  if path_problem(p) is None}
     problems = missing_required(args.source_dir, files) + \
         duplicate_problems(files, checksums, args.source_dir)
-    shrinks = [s.message() for s in completeness.shrinks(results)]
+    shrinks = [s.message() for s in completeness.manifest_mismatches(
+        args.source_dir, [(e, p) for e, p in files if path_problem(p) is None], checksums)] + \
+        [s.message() for s in completeness.shrinks(results)]
     for line in problems:
         print(f"PROBLEM: {line}")
     for line in shrinks:

@@ -17,10 +17,12 @@ import shutil
 import subprocess
 from functools import cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from catalog import catalog_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CODE_PACKAGES = ("catalog", "schemas", "sources", "curate", "indicators", "reporting", "flows")
@@ -83,6 +85,8 @@ def runs_table(out_dir: Path, current: dict) -> pd.DataFrame:
             except json.JSONDecodeError:
                 continue  # a line cut by a crash: the run's other records remain
     records.append(current)
+    import pandas as pd  # not at the top: a run refused by the lock journals without it
+
     frame = pd.DataFrame(records)
     frame = frame.groupby("run_id", sort=False).agg("last").reset_index()
     # a run whose last record is its start never finished: it was killed or crashed

@@ -119,13 +119,18 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     problem = _first(duplicate_problems(files, checksums, sources))
     if problem:
         return SourceProblem(problem)
+    # before any file is read: every file of a retrieval as its manifest records it
+    changed = completeness.manifest_mismatches(sources, files, checksums)
+    if changed and not accept_shrink:
+        return SourceProblem(_not_published(changed))
 
     progress.stage(f"reading and validating {len(files)} source files")
     results = cross_check(validate(sources, files, checksums, cache))
     problem = source_problem(results, sources, params.last_year, income_fiscal_year)
     if problem:
         return SourceProblem(problem)
-    problem = shrink_problem(results, accept_shrink)
+    previous = completeness.previous_publication(out / DATABASE_NAME)
+    problem = shrink_problem(results, accept_shrink, previous, changed)
     if problem:
         return SourceProblem(problem)
     curated = curate(results, sources, checksums, raw)
@@ -204,20 +209,31 @@ def source_problem(results: list[FileResult], source_dir: Path, year: int | None
     return None
 
 
-def shrink_problem(results: list[FileResult], accept: bool) -> str | None:
-    """A file that lost more than sources/completeness.py allows stops the run, unless the
-    run accepts it: then each such file's row of `sources` says so."""
-    shrinks = completeness.shrinks(results)
+def shrink_problem(results: list[FileResult], accept: bool,
+                   previous: completeness.Previous | None = None,
+                   changed: list | None = None) -> str | None:
+    """A file that lost more than sources/completeness.py allows (of the classification
+    universe or of its series in the `previous` publication), or that differs from its
+    retrieval's manifest (`changed`), stops the run unless the run accepts it: then each such
+    file's row of `sources` says so."""
+    shrinks = list(changed or []) + completeness.shrinks(results, previous)
     if not shrinks:
         return None
     if not accept:
-        return (_first([s.message() for s in shrinks]) + "; not published: pass "
-                "--accept-shrink to publish anyway")
-    by_file = {r.path.name: r for r in results}
+        return _not_published(shrinks)
     for shrink in shrinks:
-        by_file[shrink.file].notes.append(f"shrink accepted: {shrink.message()}")
+        label = "difference from the manifest accepted" \
+            if isinstance(shrink, completeness.Changed) else "shrink accepted"
+        for r in results:
+            if r.path.name in shrink.names:
+                r.notes.append(f"{label}: {shrink.message()}")
         print(f"accepted: {shrink.message()}")
     return None
+
+
+def _not_published(shrinks) -> str:
+    return (_first([s.message() for s in shrinks]) + "; not published: pass --accept-shrink "
+            "to publish anyway")
 
 
 def estimate_and_aggregate(curated: Curated, params: Params, income_fiscal_year: int | None,

@@ -226,6 +226,9 @@ def _observation_columns() -> dict:
         "column": _text("column (or field) of that file that held the value"),
         "release_date": _date("date of that release (catalog/sources.yaml); orders releases "
                               "for precedence"),
+        "file_rank": _count("rank of that file among the files of its source (1: the latest "
+                            "release by the source's release_rule in catalog/sources.yaml); "
+                            "orders the files of one source for precedence"),
     }
 
 
@@ -245,8 +248,10 @@ def _observations() -> pa.DataFrameSchema:
 def _preferred_observations() -> pa.DataFrameSchema:
     return _schema(
         "View of observations with one value per indicator x economy x year x sex x location: "
-        "the most recent release wins (release_date), ties broken by source, then by the later "
-        "release name and file name. The columns are those of observations.",
+        "the most recent release wins (release_date), ties broken by source, then by the "
+        "file's rank among the files of its source (file_rank: the catalog's release_rule, the "
+        "version in the file's name in natural order), then by the later release name and file "
+        "name. The columns are those of observations.",
         _observation_columns(),
         unique=["indicator", "iso3", "year", "sex", "location"])
 
@@ -420,6 +425,10 @@ def _sources() -> pa.DataFrameSchema:
             "release": _release("the publisher's release (edition) of the file, as the catalog "
                                 "names it or as the file itself says"),
             "release_date": _date("date of the release (catalog/sources.yaml)"),
+            "file_rank": _count("rank of the file among the files of its source, 1 for the "
+                                "latest release by the source's release_rule (catalog/"
+                                "sources.yaml: the version in its name, in natural order); "
+                                "for one key, the value of the file ranked first is preferred"),
             "sha256": _text("SHA-256 checksum of the file as read (hex)",
                             pa.Check.str_matches(SHA256)),
             "bytes": _count("size of the file in bytes"),

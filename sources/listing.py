@@ -8,13 +8,17 @@ the flow. Standard library and the catalog only, so that they answer within a se
 - every file's first bytes: the header of a CSV layout (its key columns present, in any order),
   the signature of a spreadsheet, gzip or JSON file. Only the first 64 KiB are read, so junk
   named like a source file is rejected at once whatever its size;
-- no file the exact copy of another of the same source (a download saved twice).
+- no file the exact copy of another of the same source (a download saved twice);
+- the rank of each file among those of its source (`file_ranks`, the catalog's
+  `release_rule`): where two files of one source hold a value for the same key, the value of
+  the file ranked first is the preferred one (curate/descriptions.py).
 """
 from __future__ import annotations
 
 import csv
 import io
 import os
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -222,3 +226,27 @@ def source_dir_problem(source_dir: Path) -> str | None:
         examples = ", ".join(s.pattern for s in sources() if s.required is True)
         return f"{path}: no catalogued source files (expected e.g. {examples})"
     return None
+
+
+# ------------------------------------------------------------------------------ ranks
+def version_key(relative_path: str) -> tuple:
+    """A path in natural order: runs of digits compared as numbers, the rest as text."""
+    parts = re.split(r"(\d+)", relative_path)
+    return tuple(int(p) if i % 2 else p for i, p in enumerate(parts)), relative_path
+
+
+RELEASE_RULES = {"version": version_key}  # catalog.RELEASE_RULES: each rule's key
+
+
+def file_ranks(files, source_dir: Path) -> dict[Path, int]:
+    """Each file's rank among the files of its source (1: the latest release, whose values
+    win), by the source's `release_rule`; the order of names on disk does not matter."""
+    by_source: dict[str, list[tuple[Source, Path]]] = defaultdict(list)
+    for entry, path in files:
+        by_source[entry.id].append((entry, path))
+    ranks = {}
+    for pairs in by_source.values():
+        rule = RELEASE_RULES[pairs[0][0].release_rule]
+        ordered = sorted(pairs, key=lambda ep: rule(relative(ep[1], source_dir)), reverse=True)
+        ranks.update({path: rank for rank, (_, path) in enumerate(ordered, start=1)})
+    return ranks
