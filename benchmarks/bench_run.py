@@ -82,7 +82,8 @@ def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source-dir", type=Path, default=ROOT.parent / "shared" / "ict-data")
+    parser.add_argument("--source-dir", type=Path,
+                        default=ROOT / "data" / "raw" / "edition-2025-11")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--baseline", type=Path, default=None,
                         help="another checkout of ictstats (with its .venv) to time beside")
