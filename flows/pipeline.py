@@ -8,6 +8,7 @@ a time publishes to an output directory (flows/locking.py).
 """
 from __future__ import annotations
 
+import gc
 import json
 import uuid
 from dataclasses import asdict
@@ -134,6 +135,7 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     if problem:
         return SourceProblem(problem)
     curated = curate(results, sources, checksums, raw)
+    del results  # the curated tables hold what later stages need: the rest is freed
 
     figures_key = fingerprint("figures", checksums, lineage.code_fingerprint(), params,
                               income_fiscal_year)
@@ -144,7 +146,9 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
         cache.save("figures", figures_key, figures)
 
     progress.stage("publishing the database, charts, tables and report page")
-    published = publish_release({**curated.tables, **figures}, out, run)
+    tables = {**curated.tables, **figures}
+    del curated, figures  # publish_release lets go of the tables once they are written
+    published = publish_release(tables, out, run)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)
 
@@ -264,6 +268,8 @@ def publish_release(tables: dict, out_dir: Path, run: dict) -> Path:
     tables, report) published together, then the Prefect artifacts of the release."""
     with new_release(out_dir) as staging:
         write_database(tables, out_dir, staging / DATABASE_NAME, run)
+        tables.clear()  # the report reads the written file: the frames are not needed again
+        gc.collect()
         build_report(staging / DATABASE_NAME, staging)
     publish_artifacts(out_dir)
     return out_dir / DATABASE_NAME

@@ -53,6 +53,11 @@ class Inputs:
     covariates: pd.DataFrame     # iso3, income_group (latest), sdg_region
 
 
+# Replicates raked at a time: the working arrays of a breakdown's raking stay ~30 MB
+# instead of ~300 MB with 200 replicates (the results are the same: each row is its own).
+RAKE_CHUNK = 25
+
+
 @dataclass
 class Result:
     estimates: pd.DataFrame  # one row per indicator, iso3, year, sex, location
@@ -390,10 +395,14 @@ def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps,
         frames.append(gaps.assign(method=np.where(observed, "observed", "breakdown")))
     logits, free = np.stack(logits, axis=-1), np.stack(free, axis=-1)
     point = rake(total_point, logits, weights, free)
-    rep_logits = logit(total_reps)[..., None] - logit(total_point)[None, :, None] \
-        + logits[None] + np.stack(gap_err, axis=-1)
-    rep_logits = np.where(free[None], rep_logits, logits[None])
-    reps = rake(total_reps, rep_logits, weights[None], free[None])
+    gap_err = np.stack(gap_err, axis=-1)
+    reps = np.empty(total_reps.shape + (len(members),))
+    for start in range(0, len(total_reps), RAKE_CHUNK):  # rows are raked independently
+        part = slice(start, start + RAKE_CHUNK)
+        rep_logits = logit(total_reps[part])[..., None] - logit(total_point)[None, :, None] \
+            + logits[None] + gap_err[part]
+        rep_logits = np.where(free[None], rep_logits, logits[None])
+        reps[part] = rake(total_reps[part], rep_logits, weights[None], free[None])
     rows, out_reps = [], {}
     for k, member in enumerate(members):
         sex, location = _member(dimension, member)
