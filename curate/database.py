@@ -92,7 +92,7 @@ def _validated(kind: str, name: str, schema: pa.DataFrameSchema,
                                     errors.failure_cases)) from None
 
 
-VIEW_CHUNK_ROWS = 50_000
+VIEW_CHUNK_ROWS = 20_480
 
 
 def _validated_view(con, name: str, schema: pa.DataFrameSchema) -> None:

@@ -8,6 +8,7 @@ a time publishes to an output directory (flows/locking.py).
 """
 from __future__ import annotations
 
+import ctypes
 import gc
 import json
 import uuid
@@ -135,7 +136,7 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     if problem:
         return SourceProblem(problem)
     curated = curate(results, sources, checksums, raw)
-    del results  # the curated tables hold what later stages need: the rest is freed
+    let_go(results)
 
     figures_key = fingerprint("figures", checksums, lineage.code_fingerprint(), params,
                               income_fiscal_year)
@@ -253,9 +254,35 @@ def estimate_and_aggregate(curated: Curated, params: Params, income_fiscal_year:
         pools[spec.code] = backtest_pools.submit(spec, prepared, params, predictor, key, cache)
         estimates[spec.code] = estimate_series.submit(spec, prepared, params,
                                                       pools[spec.code], predictor)
-    result = combine([f.result() for f in estimates.values()])
+    parts = [f.result() for f in estimates.values()]
+    result = combine(parts)
     report = backtest.report({code: f.result() for code, f in pools.items()})
-    return aggregate(prepared, result, report)
+    figures = aggregate(prepared, result, report)
+    let_go(parts + [result])
+    return figures
+
+
+def let_go(results: list) -> None:
+    """Empty the large frames and arrays of task results a later stage no longer needs.
+    The flow run keeps every task's result until it ends (Prefect tracks them for
+    dependencies), so dropping our own references alone frees nothing."""
+    for r in results:
+        for holder in (getattr(r, "extract", None), r):
+            for name in ("tables", "replicates"):
+                held = getattr(holder, name, None)
+                if isinstance(held, dict):
+                    held.clear()
+    gc.collect()
+    _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """Hand freed heap back to the system (glibc keeps it otherwise: the peak of the next
+    stage would add to this one's)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
 
 
 @stage_task(name="aggregate")
