@@ -37,6 +37,7 @@ from curate.database import DATABASE_NAME, REQUIRED_TABLES
 from flows.cli import EXIT_LOCKED, main
 from flows.deployments import SCHEDULES, TIMEZONE, start_loopback_server, stop_server
 from flows.locking import publication_lock
+from sources.retrievals import MANIFEST
 
 KEY = ["indicator", "sex", "location", "group_scheme", "group_code", "year"]
 VALUES = ["value", "lower", "upper"]
@@ -181,8 +182,10 @@ def release_dbs(out: Path) -> list[Path]:
 
 
 def copy_sources(source: Path, target: Path) -> Path:
-    """A writable copy of the (read-only) snapshot's files."""
-    shutil.copytree(source, target, copy_function=shutil.copyfile)
+    """A writable copy of the (read-only) snapshot's files, without the edition's manifest:
+    a copy edited by a test is a user's folder, not the bundled edition."""
+    shutil.copytree(source, target, copy_function=shutil.copyfile,
+                    ignore=shutil.ignore_patterns(MANIFEST))
     for path in [target, *target.rglob("*")]:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)
     return target

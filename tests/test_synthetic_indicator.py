@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from sources.retrievals import MANIFEST
+
 ROOT = Path(__file__).resolve().parents[1]
 CODE = "IT_MOB_5GNTWK"
 ENTRY = f"""
@@ -58,7 +60,8 @@ def release(snapshot, prefect_harness, tmp_path_factory) -> Path:
     with open(catalog / "indicators.yaml", "a", encoding="utf-8") as handle:
         handle.write(ENTRY)
     sources = tmp / "ict-data"
-    shutil.copytree(snapshot, sources)
+    # a folder with a file added is not the bundled edition: without its manifest
+    shutil.copytree(snapshot, sources, ignore=shutil.ignore_patterns(MANIFEST))
     synthetic_5g(sources / SOURCE_4G).to_csv(sources / SOURCE_5G, index=False)
     out = tmp / "out"
     with pytest.MonkeyPatch.context() as mp:
