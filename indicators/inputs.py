@@ -88,4 +88,8 @@ def prepare(tables: dict[str, pd.DataFrame], last_year: int,
     covariates = economy_covariates(weights["iso3"].unique(), income_groups, regions)
     changes = membership.classification_changes(groups, economies, income_groups,
                                                 tables.get("economy_regions"), fixed_fiscal_year)
+    lost = membership.weights_lost(tables.get("quarantine", pd.DataFrame()), frames["preferred"],
+                                   weights)
+    if len(lost):
+        changes = pd.concat([changes, lost], ignore_index=True)
     return Prepared(Inputs(frames["preferred"], weights, covariates), groups, changes)

@@ -212,6 +212,28 @@ def _income_vintage_changes(income_groups: pd.DataFrame, universe: pd.DataFrame)
     return rows
 
 
+def weights_lost(quarantine: pd.DataFrame, values: pd.DataFrame,
+                 weights: pd.DataFrame) -> pd.DataFrame:
+    """Economies with values to aggregate but no weight population because values of theirs
+    were rejected (e.g. two population files that disagree beyond the plausible factor are
+    both set aside): they left every group, the world included, and say so. Economies the
+    sources give no population at all (small territories) are not a loss of this run."""
+    weighted = set(weights["iso3"])
+    rejected = set(quarantine["iso3"].dropna()) if "iso3" in quarantine else set()
+    lost = values[values["iso3"].isin(rejected - weighted)]
+    rows = [{"group_scheme": "world", "group_code": code, "iso3": iso3, "change": "removed",
+             "first_year": int(years.min()), "last_year": int(years.max()),
+             "before": "its values in the sources", "after": "weights",
+             "note": f"{iso3} has {len(years)} value(s) to aggregate but no weight population: "
+                     "its population values were rejected (table quarantine), so it is in no "
+                     "aggregate"}
+            for iso3, years in lost.groupby("iso3")["year"]
+            for code in [c for c, g in groups().items() if g.member == "all"]]
+    out = pd.DataFrame(rows, columns=[c for c in CHANGE_COLUMNS if c != "group_name"])
+    out["group_name"] = out["group_code"].map({c: g.name for c, g in groups().items()})
+    return out[CHANGE_COLUMNS].astype({"first_year": "int32", "last_year": "int32"})
+
+
 def membership_lines(changes: pd.DataFrame | None, limit: int = 10) -> list[str]:
     """The members groups lost (removed, unplaced), one line each, for the run's output;
     gains are only stored (table groups_changes)."""

@@ -662,6 +662,9 @@ def test_implausible_populations_never_reach_the_weights(population_case):
     weights = prepared.inputs.weights
     assert (weights[["population", "population_10plus"]] > 0).all().all()
     assert "LUX" not in set(weights["iso3"])
+    # ... and Luxembourg's leaving every aggregate is said, not silent
+    lost = prepared.groups_changes.query("iso3 == 'LUX' and group_code == 'WLD'")
+    assert list(lost["change"]) == ["removed"] and "no weight population" in lost["note"].iloc[0]
     nga = weights[(weights["iso3"] == "NGA") & (weights["year"] == 2020)].iloc[0]
     wb = tables["observations"].query("iso3 == 'NGA' and year == 2020 and "
                                       "indicator == 'SP.POP.TOTL'")["value"].iloc[0]
