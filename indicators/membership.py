@@ -143,6 +143,11 @@ def classification_changes(used: pd.DataFrame, economies: pd.DataFrame,
                                         "M49 region: it is in no SDG region"})
     if fixed_fiscal_year is None and len(income_groups):
         rows += _income_vintage_changes(income_groups, universe)
+    return _changes(rows)
+
+
+def _changes(rows: list[dict]) -> pd.DataFrame:
+    """Change records as the `groups_changes` table holds them, with the groups' names."""
     out = pd.DataFrame(rows, columns=[c for c in CHANGE_COLUMNS if c != "group_name"])
     out["group_name"] = out["group_code"].map({c: g.name for c, g in groups().items()})
     return out[CHANGE_COLUMNS].astype({"first_year": "int32", "last_year": "int32"})
@@ -229,9 +234,7 @@ def weights_lost(quarantine: pd.DataFrame, values: pd.DataFrame,
                      "aggregate"}
             for iso3, years in lost.groupby("iso3")["year"]
             for code in [c for c, g in groups().items() if g.member == "all"]]
-    out = pd.DataFrame(rows, columns=[c for c in CHANGE_COLUMNS if c != "group_name"])
-    out["group_name"] = out["group_code"].map({c: g.name for c, g in groups().items()})
-    return out[CHANGE_COLUMNS].astype({"first_year": "int32", "last_year": "int32"})
+    return _changes(rows)
 
 
 def membership_lines(changes: pd.DataFrame | None, limit: int = 10) -> list[str]:
