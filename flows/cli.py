@@ -287,20 +287,13 @@ def check_lock(args) -> None:
 
 def _journal_refused(args, message: str) -> None:
     """A run refused before it starts is in the journal too (so in the next `runs` table)."""
-    import json
-    import uuid
-
     from flows import lineage
 
-    moment = lineage.now()
     seed = lineage.DEFAULT_SEED if args.seed is None else args.seed
-    parameters = {"source_dir": args.source_dir, "out_dir": Path(args.out).resolve(),
-                  "year": args.year}
-    lineage.journal(args.out, {
-        "run_id": str(uuid.uuid4()), "started_at": moment, "finished_at": moment,
-        "status": "refused", "message": message, "code_version": lineage.code_version(),
-        "code_fingerprint": lineage.code_fingerprint(), "seed": seed,
-        "parameters": json.dumps(parameters, default=str)})
+    run = lineage.new_run(seed, {"source_dir": args.source_dir,
+                                 "out_dir": Path(args.out).resolve(), "year": args.year})
+    lineage.journal(args.out, {**run, "status": "refused", "message": message,
+                               "finished_at": run["started_at"]})
 
 
 def preflight(args) -> tuple[Path, list[str]]:

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import uuid
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,14 @@ def code_version() -> str:
         pass
     from importlib.metadata import version
     return version("ictstats")
+
+
+def new_run(seed: int, parameters: dict) -> dict:
+    """The journal record of a run starting now (status `running`)."""
+    return {"run_id": str(uuid.uuid4()), "started_at": now(), "status": "running",
+            "code_version": code_version(), "code_fingerprint": code_fingerprint(),
+            "seed": seed, "message": None,
+            "parameters": json.dumps(parameters, default=str)}
 
 
 def now() -> dt.datetime:

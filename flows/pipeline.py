@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import gc
 import json
-import uuid
 from dataclasses import asdict
 from pathlib import Path
 
@@ -73,14 +72,11 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
     out, raw = Path(out_dir).resolve(), Path(raw_dir).resolve()
     cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
     params = Params(last_year=year, seed=seed, replicates=replicates)
-    run = {"run_id": str(uuid.uuid4()), "started_at": lineage.now(), "status": "running",
-           "code_version": lineage.code_version(), "code_fingerprint": lineage.code_fingerprint(),
-           "seed": seed, "message": None,
-           "parameters": json.dumps({"source_dir": source_dir, "out_dir": str(out),
-                                     "year": year, "replicates": replicates,
-                                     "income_fiscal_year": income_fiscal_year,
-                                     "accept_shrink": accept_shrink,
-                                     "estimation": asdict(params)})}
+    run = lineage.new_run(seed, {"source_dir": source_dir, "out_dir": str(out), "year": year,
+                                 "replicates": replicates,
+                                 "income_fiscal_year": income_fiscal_year,
+                                 "accept_shrink": accept_shrink,
+                                 "estimation": asdict(params)})
     try:
         with publication_lock(out, wait, run["run_id"]):
             clean_stale_staging(out)
