@@ -145,7 +145,7 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     progress.stage("publishing the database, charts, tables and report page")
     tables = {**curated.tables, **figures}
     del curated, figures  # publish_release lets go of the tables once they are written
-    published = publish_release(tables, out, run)
+    published = publish_release(tables, out, run, cache)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)
 
@@ -286,14 +286,14 @@ def aggregate(prepared, result, report) -> dict:
     return figure_tables(prepared, result, report)
 
 
-def publish_release(tables: dict, out_dir: Path, run: dict) -> Path:
+def publish_release(tables: dict, out_dir: Path, run: dict, cache: StageCache) -> Path:
     """Revisions against the previous publication, then the release (database, charts,
     tables, report) published together, then the Prefect artifacts of the release."""
     with new_release(out_dir) as staging:
         write_database(tables, out_dir, staging / DATABASE_NAME, run)
         tables.clear()  # the report reads the written file: the frames are not needed again
         gc.collect()
-        build_report(staging / DATABASE_NAME, staging)
+        build_report(staging / DATABASE_NAME, staging, cache)
     publish_artifacts(out_dir)
     return out_dir / DATABASE_NAME
 

@@ -12,8 +12,12 @@ Conventions shared by every chart (reporting/style.mplstyle, reporting/style.py)
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
+
+import matplotlib
+import pandas as pd
 
 from catalog import Indicator, indicators
 from reporting import kinds, style
@@ -22,11 +26,16 @@ from reporting.data import ReportData, load
 from reporting.plotting import fix_layout
 from reporting.series import Chart
 
-__all__ = ["KINDS", "Chart", "build", "chart_ids", "draw", "render"]
+__all__ = ["KINDS", "Chart", "build", "chart_ids", "draw", "inputs_digest", "read_chart",
+           "render"]
 
 KINDS = {"world": kinds.world, "groups": kinds.groups, "locations": kinds.locations,
          "sexes": kinds.sexes, "regions": kinds.regions, "data_coverage": data_coverage}
 HEADLINE_CHARTS = ["data_coverage"]   # drawn from the headline table, after the catalog's
+# what the charts are drawn from: these tables of the report data, and the run's estimation
+# parameters (reporting/facts.py)
+CHART_INPUTS = ("aggregates", "derived", "headline", "sources", "indicators", "usage",
+                "weight_sources")
 
 
 def chart_specs() -> dict[str, tuple[str, list[tuple[Indicator, dict]]]]:
@@ -70,11 +79,16 @@ def draw(data: ReportData | Path, out_dir: Path, ids: list[str]) -> dict[str, tu
     return drawn
 
 
+def chart_files(out_dir: Path, chart_id: str) -> dict[str, Path]:
+    paths = {kind: out_dir / f"{chart_id}.{kind}" for kind in ("svg", "png", "json")}
+    paths["alt"] = out_dir / f"{chart_id}.alt.txt"
+    return paths
+
+
 def render(chart: Chart, out_dir: Path) -> dict[str, Path]:
     """Write <id>.svg, <id>.png, <id>.alt.txt and <id>.json into out_dir; drops the figure."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {kind: out_dir / f"{chart.id}.{kind}" for kind in ("svg", "png", "json")}
-    paths["alt"] = out_dir / f"{chart.id}.alt.txt"
+    paths = chart_files(out_dir, chart.id)
     with style.chart_style():
         chart.figure.savefig(paths["svg"], format="svg", metadata={"Date": None})
         chart.figure.savefig(paths["png"], format="png", dpi=style.DPI)
@@ -83,3 +97,27 @@ def render(chart: Chart, out_dir: Path) -> dict[str, Path]:
     paths["json"].write_text(json.dumps(chart.sidecar(), indent=1, ensure_ascii=False) + "\n",
                              encoding="utf-8")
     return paths
+
+
+def read_chart(out_dir: Path, chart_id: str) -> tuple[Chart, dict[str, Path]]:
+    """A chart rendered earlier into out_dir, from its files (without its figure)."""
+    paths = chart_files(out_dir, chart_id)
+    meta = json.loads(paths["json"].read_text(encoding="utf-8"))
+    chart = Chart(id=meta["id"], title=meta["title"], caption=meta["caption"],
+                  alt_text=meta["alt_text"], source_note=meta["source_note"],
+                  data=pd.DataFrame.from_records(meta["data"]))
+    return chart, paths
+
+
+def inputs_digest(data: ReportData) -> str:
+    """A digest of all the charts are drawn from (CHART_INPUTS, the estimation parameters,
+    the matplotlib release): with the same code, an equal digest means equal chart files."""
+    digest = hashlib.sha256(matplotlib.__version__.encode())
+    for name in CHART_INPUTS:
+        frame = getattr(data, name)
+        digest.update(json.dumps([list(map(str, frame.columns)),
+                                  [str(t) for t in frame.dtypes]]).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    digest.update(json.dumps(data.run["parameters"].get("estimation"), sort_keys=True,
+                             default=str).encode())
+    return digest.hexdigest()

@@ -121,7 +121,7 @@ def run_in_process(**parameters):
     from flows.pipeline import pipeline
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.build_report", lambda db, release: None)
+        patch.setattr("flows.pipeline.build_report", lambda db, release, cache: None)
         state = pipeline(**parameters, return_state=True)
     assert state.is_completed(), state.message
     return state
@@ -540,7 +540,7 @@ def edition(snapshot, prefect_harness, tmp_path_factory) -> dict:
 
 def reproduce(edition: dict, out: Path, raw: Path | None = None) -> int:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.build_report", lambda db, release: None)
+        patch.setattr("flows.pipeline.build_report", lambda db, release, cache: None)
         return main(["reproduce", edition["run"]["run_id"][:8], "--db", str(edition["db"]),
                      "--out", str(out), "--raw-dir", str(raw or edition["raw"])])
 

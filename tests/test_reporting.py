@@ -90,6 +90,41 @@ def test_the_flow_s_parallel_report_is_the_one_built_in_one_process(report, publ
     for name in compared:
         assert (release / name).read_bytes() == (alone / name).read_bytes(), name
 
+
+def test_a_chart_drawn_from_unchanged_inputs_is_copied_from_the_cache(report, published,
+                                                                      tmp_path):
+    """A rerun's chart is the cached files, byte for byte, with its caption and alt text;
+    a changed value of what the chart is drawn from changes the digest its key is made of,
+    and the run's own rows (runs) do not."""
+    from dataclasses import replace
+
+    from flows.cache import StageCache
+    from flows.report_tasks import draw_chart
+    from reporting.charts import inputs_digest
+    from reporting.data import load
+
+    alone, _, _ = report
+    data = load(published)
+    cache = StageCache(tmp_path / "cache")
+    drawn = draw_chart.fn(data, "internet_world", tmp_path / "first", "k1", cache)
+    assert not hasattr(drawn, "is_completed"), "drawn, not reused, on the first call"
+    again = draw_chart.fn(data, "internet_world", tmp_path / "again", "k1", cache)
+    assert again.name == "Cached"
+    chart, paths = again.result()
+    assert chart.figure is None and chart.title == drawn[0].title
+    assert chart.alt_text == drawn[0].alt_text and chart.caption == drawn[0].caption
+    for kind, path in paths.items():
+        assert path.parent == tmp_path / "again"
+        assert path.read_bytes() == (alone / "charts" / path.name).read_bytes(), kind
+
+    digest = inputs_digest(data)
+    changed = data.aggregates.copy()
+    changed.loc[changed.index[0], "value"] += 0.01
+    assert inputs_digest(replace(data, aggregates=changed)) != digest
+    other_run = data.runs.assign(run_id="another run")
+    assert inputs_digest(replace(data, runs=other_run)) == digest
+
+
 def test_every_chart_has_svg_png_alt_text_and_sidecar(report):
     out, _, _ = report
     meta = sidecars(out)
