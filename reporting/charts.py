@@ -34,6 +34,7 @@ KINDS = {"world": kinds.world, "groups": kinds.groups, "locations": kinds.locati
 HEADLINE_CHARTS = ["data_coverage"]   # drawn from the headline table, after the catalog's
 # what the charts are drawn from: these tables of the report data, and the run's estimation
 # parameters (reporting/facts.py)
+PNG_COMPRESSION = 1   # zlib level: a fifth of the PNG's time at level 6, for files 2% larger
 CHART_INPUTS = ("aggregates", "derived", "headline", "sources", "indicators", "usage",
                 "weight_sources")
 
@@ -91,7 +92,8 @@ def render(chart: Chart, out_dir: Path) -> dict[str, Path]:
     paths = chart_files(out_dir, chart.id)
     with style.chart_style():
         chart.figure.savefig(paths["svg"], format="svg", metadata={"Date": None})
-        chart.figure.savefig(paths["png"], format="png", dpi=style.DPI)
+        chart.figure.savefig(paths["png"], format="png", dpi=style.DPI,
+                             pil_kwargs={"compress_level": PNG_COMPRESSION})
     chart.figure = None
     paths["alt"].write_text(chart.alt_text + "\n", encoding="utf-8")
     paths["json"].write_text(json.dumps(chart.sidecar(), indent=1, ensure_ascii=False) + "\n",

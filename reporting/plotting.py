@@ -55,9 +55,10 @@ def fix_layout(fig: Figure) -> None:
     """Lay the figure out now and keep that layout: saving it (SVG, then PNG) neither
     computes the constrained layout again nor draws the figure once more for it (savefig
     does, for a figure with any layout engine; the style sets no default, so None is none)."""
-    fig.get_layout_engine().execute(fig)
-    fig.set_layout_engine(None)
-    assert fig.get_layout_engine() is None
+    engine = fig.get_layout_engine()
+    if engine is not None:   # None: laid out already (end_labels)
+        engine.execute(fig)
+        fig.set_layout_engine(None)
 
 
 def plot_series(ax, rows: pd.DataFrame, colour: str, *, band: bool = True,
@@ -113,7 +114,9 @@ EndLabels = tuple[object, list[tuple[float, str, str]], float, float]  # ax, lab
 def end_labels(fig: Figure, requests: list[EndLabels]) -> None:
     """Label lines at their right end: for each (axes, [(y, text, colour)], x, fontsize),
     spread the labels vertically so that no two overlap and none leaves the axes' vertical
-    range. The spacing needs the axes' height: the figure is laid out once for all axes."""
+    range. The spacing needs the axes' height: the figure is laid out here, once for all
+    axes, and keeps that layout (moving labels within the axes' range changes no margin), so
+    nothing may be added to the figure after this call."""
     placed = []
     for ax, labels, x, fontsize in requests:
         texts = [ax.annotate(text, (x, y), xytext=(7, 0), textcoords="offset points",
@@ -121,7 +124,7 @@ def end_labels(fig: Figure, requests: list[EndLabels]) -> None:
                              fontweight="bold", annotation_clip=False)
                  for y, text, colour in labels]
         placed.append((ax, labels, texts, x, fontsize))
-    fig.get_layout_engine().execute(fig)
+    fix_layout(fig)
     for ax, labels, texts, x, fontsize in placed:
         _spread(fig, ax, labels, texts, x, fontsize)
 

@@ -13,7 +13,7 @@ import matplotlib
 if "matplotlib.pyplot" not in sys.modules:   # headless unless a session already chose a backend
     matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
+import matplotlib.style
 import pandas as pd
 
 from catalog import BREAKDOWN_LABELS, groups, indicators
@@ -77,7 +77,7 @@ def chart_style():
         if _users == 0:
             _saved = dict(matplotlib.rcParams.copy())
             del _saved["backend"]    # as rc_context does: restoring it would reset it
-            plt.style.use(STYLE_FILE)
+            matplotlib.style.use(STYLE_FILE)
         _users += 1
     try:
         yield

@@ -144,6 +144,25 @@ def test_failed_check_leaves_previous_file(previous, curated, breakage, message)
     assert len(list((out / "releases").iterdir())) == 1  # no staging or half release left
 
 
+@pytest.mark.parametrize("view, sql, message", [
+    # a view of whole rows of observations: its key is checked on every row
+    ("preferred_observations", "SELECT * FROM observations UNION ALL SELECT * FROM observations",
+     "view preferred_observations, columns indicator, iso3, year, sex, location: duplicate key"),
+    # a view that computes its columns: its values are checked on every row
+    ("population", "SELECT iso3, year, sex, 'total' AS age, -value AS persons, status, "
+     "'World Bank' AS publisher, source, release FROM preferred_observations "
+     "WHERE indicator = 'SP.POP.TOTL'", "view population, column persons: check"),
+])
+def test_a_view_that_breaks_its_schema_stops_the_write(curated, tmp_path, monkeypatch,
+                                                        view, sql, message):
+    import curate.database
+
+    broken = {**curate.database.views(), view: sql}
+    monkeypatch.setattr(curate.database, "views", lambda: broken)
+    with pytest.raises(PublishError, match=message):
+        write_checked(curated, tmp_path / DATABASE_NAME)
+
+
 def duckdb_1x_cli() -> Path | None:
     """The duckdb-cli 1.x binary of the dev dependencies, if installed."""
     for candidate in (Path(sys.executable).parent / "duckdb", shutil.which("duckdb")):
