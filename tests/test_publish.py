@@ -149,9 +149,9 @@ def test_failed_check_leaves_previous_file(previous, curated, breakage, message)
     ("preferred_observations", "SELECT * FROM observations UNION ALL SELECT * FROM observations",
      "view preferred_observations, columns indicator, iso3, year, sex, location: duplicate key"),
     # a view that computes its columns: its values are checked on every row
-    ("population", "SELECT iso3, year, sex, 'total' AS age, -value AS persons, status, "
-     "'World Bank' AS publisher, source, release FROM preferred_observations "
-     "WHERE indicator = 'SP.POP.TOTL'", "view population, column persons: check"),
+    ("population", ("SELECT iso3, year, sex, 'total' AS age, -value AS persons, status, "
+                    "'World Bank' AS publisher, source, release FROM preferred_observations "
+                    "WHERE indicator = 'SP.POP.TOTL'"), "view population, column persons: check"),
 ])
 def test_a_view_that_breaks_its_schema_stops_the_write(curated, tmp_path, monkeypatch,
                                                         view, sql, message):
