@@ -72,7 +72,8 @@ def group_schemes(data: ReportData) -> list[str]:
         rows = a[a["group_scheme"] == scheme]
         if rows.empty or scheme in _world_schemes():
             continue
-        codes = [c for c in groups() if c in set(rows["group_code"])]
+        present = set(rows["group_code"].unique())
+        codes = [c for c in groups() if c in present]
         names = (", ".join(groups()[c].short for c in codes) if len(codes) <= 4
                  else f"{len(codes)} groups")
         pairs = rows[["year", "classification"]].drop_duplicates()

@@ -436,7 +436,8 @@ def missing_series(results) -> list[str]:
     each breakdown member the catalog lists, and a total population."""
     held = set()
     for _, table in _table(results, "observations"):
-        held |= set(zip(table["indicator"], table["sex"], table["location"]))
+        keys = table[["indicator", "sex", "location"]].drop_duplicates()
+        held |= set(zip(keys["indicator"], keys["sex"], keys["location"]))
     lines = []
     for spec in estimated():
         wanted = [("total", "total")] + [(s, "total") for s in spec.members("sex")] + \

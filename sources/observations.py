@@ -30,7 +30,7 @@ def finish(long: pd.DataFrame, path: Path, entry: Source, ctx: Context, rows_rea
         is_aggregate = long["iso3"].isin(ctx.aggregate_codes)
     aggregates = long[is_aggregate]
     countries = long[~is_aggregate]
-    seen = {str(code): sorted(set(part["iso3"].astype(str)))
+    seen = {str(code): sorted(part["iso3"].astype(str).unique())
             for code, part in countries.groupby("indicator")}
     accepted, quarantine = validate_observations(countries, path.name, set(ctx.known_iso3))
     tables = {"observations": accepted}
