@@ -215,12 +215,13 @@ def test_a_series_losing_less_than_the_thresholds_is_not_a_loss(snapshot_results
 
 
 def test_an_unchanged_rerun_on_the_previous_publication_publishes(
-        snapshot, republished, prefect_harness, tmp_path_factory):
+        snapshot, republished, prefect_harness, tmp_path_factory, shared_cache):
     from flows.pipeline import pipeline
 
     before = (republished / "ict.duckdb").resolve()
     state = pipeline(source_dir=str(snapshot), out_dir=str(republished),
-                     raw_dir=str(tmp_path_factory.mktemp("raw")), return_state=True)
+                     raw_dir=str(tmp_path_factory.mktemp("raw")),
+                     cache_dir=str(shared_cache), return_state=True)
     assert state.is_completed(), state.message
     assert (republished / "ict.duckdb").resolve() != before
     with duckdb.connect(str(republished / "ict.duckdb"), read_only=True) as con:

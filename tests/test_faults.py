@@ -970,7 +970,7 @@ def test_the_cross_file_rules_reject_nothing_real(snapshot_results):
 
 # ============================================================================== 10. end to end
 @pytest.fixture(scope="module")
-def faulty_run(snapshot, prefect_harness, tmp_path_factory):
+def faulty_run(snapshot, prefect_harness, tmp_path_factory, shared_cache):
     """The whole flow on the snapshot with several faults at once: Nigeria's population 0 and
     Luxembourg's x1000 (WPP), France's Internet use in fractions (World Bank), GDP per capita
     inf and 1e308 (DataBank), Kenya missing from the country codes, and the SDG 4G file with
@@ -1000,7 +1000,8 @@ def faulty_run(snapshot, prefect_harness, tmp_path_factory):
     })
     out = tmp_path_factory.mktemp("faulty-out")
     state = pipeline(source_dir=str(root), out_dir=str(out),
-                     raw_dir=str(tmp_path_factory.mktemp("faulty-raw")), return_state=True)
+                     raw_dir=str(tmp_path_factory.mktemp("faulty-raw")),
+                     cache_dir=str(shared_cache), return_state=True)
     assert state.is_completed(), state.message
     return out / "ict.duckdb"
 

@@ -172,7 +172,8 @@ def test_preferred_observations_one_per_key_latest_release(con):
                 f"WHERE {nga}") == [("wb_internet", 32.3)]
 
 
-def test_second_publication_appends_to_runs(published, snapshot, prefect_harness, tmp_path):
+def test_second_publication_appends_to_runs(published, snapshot, prefect_harness, tmp_path,
+                                            shared_cache):
     from flows.pipeline import pipeline
 
     out = tmp_path / "out"
@@ -181,7 +182,7 @@ def test_second_publication_appends_to_runs(published, snapshot, prefect_harness
         first = con.execute("SELECT run_id, started_at FROM runs").fetchall()
 
     state = pipeline(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(tmp_path / "raw"),
-                     return_state=True)
+                     cache_dir=str(shared_cache), return_state=True)
     assert state.is_completed(), state.message
     assert Path(state.result()) == out / DATABASE_NAME
 
