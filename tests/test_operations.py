@@ -127,10 +127,20 @@ def run_in_process(**parameters):
     return state
 
 
+def share_cache(cwd: Path, cache: Path) -> None:
+    """Make `cache` the stage cache of runs started in `cwd` (their default raw dir is
+    cwd/data/raw, their cache beside it)."""
+    (cwd / "data").mkdir(parents=True, exist_ok=True)
+    (cwd / "data" / "cache").symlink_to(cache, target_is_directory=True)
+
+
 def start_cli_run(source_dir: Path, out: Path, api_url: str, cwd: Path, wait: float = 0,
-                  *extra: str) -> subprocess.Popen:
-    """`ictstats run` in a subprocess (its default raw dir lands under `cwd`)."""
+                  *extra: str, cache: Path | None = None) -> subprocess.Popen:
+    """`ictstats run` in a subprocess (its default raw dir lands under `cwd`), with the
+    stage cache `cache` if given."""
     cwd.mkdir(parents=True, exist_ok=True)
+    if cache is not None:
+        share_cache(cwd, cache)
     return subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "run", "--source-dir", str(source_dir),
          "--out", str(out), "--wait", str(wait), *extra],
@@ -227,23 +237,26 @@ def prefect_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first_publication(snapshot, prefect_harness, tmp_path_factory) -> dict:
-    """One in-process run on the snapshot (default parameters); tests copy its output."""
+def first_publication(snapshot, prefect_harness, shared_cache, tmp_path_factory) -> dict:
+    """One in-process run on the snapshot (default parameters), on the session's stage cache;
+    tests copy its output."""
     out = tmp_path_factory.mktemp("first") / "out"
     raw = out.parent / "raw"
-    state = run_in_process(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(raw))
-    return {"out": out, "raw": raw, "run_id": last_run_id(out),
+    state = run_in_process(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(raw),
+                           cache_dir=str(shared_cache))
+    return {"out": out, "raw": raw, "cache": shared_cache, "run_id": last_run_id(out),
             "flow_run_id": state.state_details.flow_run_id}
 
 
 # --- the scheduled deployments ------------------------------------------------------------
 
 def test_deployments_are_served_with_schedules_and_a_triggered_run_publishes(
-        snapshot, prefect_server, tmp_path):
+        snapshot, prefect_server, shared_cache, tmp_path):
     from prefect.exceptions import ObjectNotFound
 
     out = tmp_path / "out"
     log = tmp_path / "serve.log"
+    share_cache(tmp_path, shared_cache)   # the scheduled run reruns the session's edition
     with open(log, "w") as handle:
         serve = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "serve", "--source-dir", str(snapshot),
@@ -311,7 +324,7 @@ def test_rerun_on_unchanged_sources_reuses_the_cache(first_publication, snapshot
     out = copy_publication(first_publication["out"], tmp_path / "out")
     state = run_in_process(source_dir=str(snapshot), out_dir=str(out),
                            raw_dir=str(tmp_path / "raw"),
-                           cache_dir=str(first_publication["raw"].parent / "cache"))
+                           cache_dir=str(first_publication["cache"]))
     with prefect_client() as client:
         states = task_states(client, state.state_details.flow_run_id)
     for name in CACHED_TASKS:
@@ -359,9 +372,10 @@ def test_the_stage_cache_gives_results_back_exactly_and_stays_bounded(tmp_path):
 def test_rerun_after_one_value_changed_records_its_revisions(first_publication, snapshot,
                                                              tmp_path):
     sources = copy_sources(snapshot, tmp_path / "sources")
-    out, raw = tmp_path / "out", tmp_path / "raw"
+    out, raw, cache = tmp_path / "out", tmp_path / "raw", first_publication["cache"]
     # The first publication, from the unchanged copy (same files as the snapshot elsewhere).
-    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw))
+    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw),
+                   cache_dir=str(cache))
     previous_run = last_run_id(out)
     db = out / DATABASE_NAME
     weights = query(db, "SELECT w.population / a.weight_population AS share "
@@ -381,7 +395,8 @@ def test_rerun_after_one_value_changed_records_its_revisions(first_publication, 
     data = csv.read_bytes()
     assert data.count(INDIA_LINE) == 1
     csv.write_bytes(data.replace(INDIA_LINE, INDIA_REVISED))
-    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw))
+    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw),
+                   cache_dir=str(cache))
 
     revisions = query(db, "SELECT * FROM revisions")
     assert len(revisions) > 0
@@ -462,7 +477,8 @@ def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
         with publication_lock(out, 0, "test-holder"):
             fast = start_cli_run(snapshot, out, prefect_server, tmp_path / "fast")
             procs = [fast] + [start_cli_run(snapshot, out, prefect_server, tmp_path / f"run{i}",
-                                            300) for i in range(2)]
+                                            300, cache=first_publication["cache"])
+                              for i in range(2)]
             code, stdout, stderr = finish(fast, 120)
             assert code == EXIT_LOCKED, stdout + stderr  # checked before the run: not 1
             lines = stderr.strip().splitlines()
