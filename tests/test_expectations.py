@@ -150,7 +150,7 @@ def test_a_download_retrieval_is_held_against_its_own_manifest(snapshot, tmp_pat
 
 
 def test_a_bundled_file_changed_by_one_byte_stops_the_run_unless_accepted(
-        edition_copy, prefect_harness, tmp_path):
+        edition_copy, prefect_harness, shared_cache, tmp_path):
     from flows.pipeline import pipeline
 
     path = edition_copy / WB_INTERNET
@@ -169,7 +169,8 @@ def test_a_bundled_file_changed_by_one_byte_stops_the_run_unless_accepted(
     assert journal(out)[-1]["status"] == "failed"
 
     state = pipeline(source_dir=str(edition_copy), out_dir=str(out),
-                     raw_dir=str(tmp_path / "raw"), accept_shrink=True, return_state=True)
+                     raw_dir=str(tmp_path / "raw"), accept_shrink=True,
+                     cache_dir=str(shared_cache), return_state=True)
     assert state.is_completed(), state.message
     with duckdb.connect(str(out / "ict.duckdb"), read_only=True) as con:
         notes = dict(con.execute("SELECT file, notes FROM sources").fetchall())
