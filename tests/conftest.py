@@ -57,6 +57,19 @@ def shared_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def cwd_with_shared_cache(shared_cache, tmp_path_factory):
+    """A new working directory for an `ictstats` subprocess whose stage cache (beside its
+    default raw dir, data/raw) is the session's: `cwd_with_shared_cache("name")`."""
+    def make(name: str) -> Path:
+        cwd = tmp_path_factory.mktemp(name)
+        (cwd / "data").mkdir()
+        (cwd / "data" / "cache").symlink_to(shared_cache, target_is_directory=True)
+        return cwd
+
+    return make
+
+
+@pytest.fixture(scope="session")
 def published(snapshot, prefect_harness, shared_cache, tmp_path_factory) -> Path:
     """The whole flow run once in real Prefect on the real snapshot; returns the database."""
     from flows.pipeline import pipeline

@@ -127,20 +127,10 @@ def run_in_process(**parameters):
     return state
 
 
-def share_cache(cwd: Path, cache: Path) -> None:
-    """Make `cache` the stage cache of runs started in `cwd` (their default raw dir is
-    cwd/data/raw, their cache beside it)."""
-    (cwd / "data").mkdir(parents=True, exist_ok=True)
-    (cwd / "data" / "cache").symlink_to(cache, target_is_directory=True)
-
-
 def start_cli_run(source_dir: Path, out: Path, api_url: str, cwd: Path, wait: float = 0,
-                  *extra: str, cache: Path | None = None) -> subprocess.Popen:
-    """`ictstats run` in a subprocess (its default raw dir lands under `cwd`), with the
-    stage cache `cache` if given."""
+                  *extra: str) -> subprocess.Popen:
+    """`ictstats run` in a subprocess (its default raw dir lands under `cwd`)."""
     cwd.mkdir(parents=True, exist_ok=True)
-    if cache is not None:
-        share_cache(cwd, cache)
     return subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "run", "--source-dir", str(source_dir),
          "--out", str(out), "--wait", str(wait), *extra],
@@ -251,16 +241,16 @@ def first_publication(snapshot, prefect_harness, shared_cache, tmp_path_factory)
 # --- the scheduled deployments ------------------------------------------------------------
 
 def test_deployments_are_served_with_schedules_and_a_triggered_run_publishes(
-        snapshot, prefect_server, shared_cache, tmp_path):
+        snapshot, prefect_server, cwd_with_shared_cache, tmp_path):
     from prefect.exceptions import ObjectNotFound
 
     out = tmp_path / "out"
     log = tmp_path / "serve.log"
-    share_cache(tmp_path, shared_cache)   # the scheduled run reruns the session's edition
+    cwd = cwd_with_shared_cache("serve")   # the scheduled run reruns the session's edition
     with open(log, "w") as handle:
         serve = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "serve", "--source-dir", str(snapshot),
-             "--out", str(out)], cwd=tmp_path, env=child_env(prefect_server),
+             "--out", str(out)], cwd=cwd, env=child_env(prefect_server),
             start_new_session=True, stdout=handle, stderr=subprocess.STDOUT)
     try:
         found = {}
@@ -288,7 +278,7 @@ def test_deployments_are_served_with_schedules_and_a_triggered_run_publishes(
             parameters = deployment.parameters
             assert parameters["out_dir"] == str(out.resolve())
             assert parameters["source_dir"] == str(snapshot.resolve())
-            assert parameters["raw_dir"] == str((tmp_path / "data" / "raw").resolve())
+            assert parameters["raw_dir"] == str((cwd / "data" / "raw").resolve())
             assert parameters["replicates"] == replicates
             limit = deployment.global_concurrency_limit
             assert limit is not None and limit.limit == 1, name
@@ -437,7 +427,7 @@ def test_rerun_after_one_value_changed_records_its_revisions(first_publication, 
 # --- one publisher at a time, readers unaffected ------------------------------------------
 
 def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
-        first_publication, snapshot, prefect_server, tmp_path):
+        first_publication, snapshot, prefect_server, cwd_with_shared_cache, tmp_path):
     """While a run holds the lock (here: the test), a run without --wait fails at once with
     one line; two runs with --wait wait, then publish one after the other. Meanwhile a
     reader opens the published file over and over."""
@@ -476,8 +466,8 @@ def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
     try:
         with publication_lock(out, 0, "test-holder"):
             fast = start_cli_run(snapshot, out, prefect_server, tmp_path / "fast")
-            procs = [fast] + [start_cli_run(snapshot, out, prefect_server, tmp_path / f"run{i}",
-                                            300, cache=first_publication["cache"])
+            procs = [fast] + [start_cli_run(snapshot, out, prefect_server,
+                                            cwd_with_shared_cache(f"run{i}"), 300)
                               for i in range(2)]
             code, stdout, stderr = finish(fast, 120)
             assert code == EXIT_LOCKED, stdout + stderr  # checked before the run: not 1

@@ -19,7 +19,6 @@ from curate.assemble import Curated
 from curate.database import DATABASE_NAME, REQUIRED_TABLES, PublishError, write_checked
 from flows.release import clean_stale_staging, new_release
 
-ROOT = Path(__file__).resolve().parents[1]
 STAGING_GLOB = "releases/.*.tmp"
 
 
@@ -66,7 +65,8 @@ def previous(curated, tmp_path) -> Path:
     return final
 
 
-def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, prefect_harness):
+def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, prefect_harness,
+                                                  cwd_with_shared_cache):
     from prefect.settings import PREFECT_API_URL
 
     out = previous.parent
@@ -74,13 +74,15 @@ def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, p
     with duckdb.connect(str(previous), read_only=True) as con:
         runs_before = con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()
 
-    # The run reports to the test harness's Prefect server rather than starting its own: the
-    # kill is about the publication, and this saves a server start-up.
+    # The run reports to the test harness's Prefect server rather than starting its own, and
+    # reuses the session's stage cache: the kill is about the publication, and this saves a
+    # server start-up and the computing.
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
     proc = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "run", "--source-dir", str(snapshot),
          "--out", str(out)],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE,
+        cwd=cwd_with_shared_cache("killed-run"), env=env, start_new_session=True,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
     staging: list[Path] = []
     try:
