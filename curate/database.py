@@ -162,23 +162,28 @@ def _shown(value) -> str:
 
 
 def _comment(con, schemas: dict[str, pa.DataFrameSchema]) -> None:
-    """COMMENT ON every table, view and column of the file, from its schema."""
+    """COMMENT ON every table, view and column of the file, from its schema (one batch of
+    statements: one round trip, not one per column)."""
     objects = con.execute(
         "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE table_catalog = 'pub'").fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'pub' ORDER BY table_name, ordinal_position").fetchall():
+        columns.setdefault(table, []).append(column)
+    statements = []
     for name, table_type in objects:
         kind = "VIEW" if table_type == "VIEW" else "TABLE"
         schema = schemas[name]
-        con.execute(f"COMMENT ON {kind} \"{name}\" IS '{_quote(schema.description)}'")
-        columns = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'pub' "
-            "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()]
-        for column in columns:
+        statements.append(f"COMMENT ON {kind} \"{name}\" IS '{_quote(schema.description)}'")
+        for column in columns.get(name, []):
             text = schema.columns[column].description
             if not text:
                 raise PublishError(f"{kind.lower()} {name}, column {column}: no description "
                                    "in schemas/published.py")
-            con.execute(f"COMMENT ON COLUMN \"{name}\".\"{column}\" IS '{_quote(text)}'")
+            statements.append(f"COMMENT ON COLUMN \"{name}\".\"{column}\" IS '{_quote(text)}'")
+    con.execute(";\n".join(statements))
 
 
 def _quote(text: str) -> str:
