@@ -30,7 +30,7 @@ from sources.read import files_in, read_all
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source-dir", type=Path,
-                        default=Path(__file__).resolve().parents[2] / "shared" / "ict-data")
+                        default=Path(__file__).resolve().parents[1] / "data" / "raw" / "edition-2025-11")
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()

@@ -24,14 +24,21 @@ import yaml
 HERE = Path(__file__).parent
 ENV_CATALOG_DIR = "ICTSTATS_CATALOG_DIR"
 
-# Plausible range of a value, by unit: (lowest, highest); None means unbounded.
+# Plausible range of a value, by unit: (lowest, highest), both included; None means unbounded.
+# Every value must also be finite. The upper bounds are far above any real value, so that only
+# a unit or transcription error reaches them: per 100 inhabitants 1,000 (subscriptions reach
+# about 200); persons 2 billion (China and India, about 1.4 billion each); GDP per capita
+# 1 million US dollars (the highest ever recorded, Monaco's, is about 240,000); CO2 emissions
+# 200 tonnes per capita (the highest national figure, Qatar's in the 1960s, is below 80).
 UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {
     "percent": (0.0, 100.0),
     "per_100": (0.0, 1000.0),
     "persons": (0.0, 2.0e9),
-    "usd": (0.0, None),
-    "tonnes_per_capita": (0.0, None),
+    "usd": (0.0, 1.0e6),
+    "tonnes_per_capita": (0.0, 200.0),
 }
+# Units whose values must be above zero: an economy's population is never 0.
+POSITIVE_UNITS = frozenset({"persons"})
 
 
 def catalog_dir() -> Path:
@@ -78,6 +85,7 @@ class Indicator:
     page_table: bool = False
     population: dict | None = None   # weight role: {age, publisher} of a population count
     urban_share: bool = False        # weight role: the urban share of the population
+    partial_coverage: bool = False   # no publisher has it for every economy (see the yaml)
 
     @property
     def predictor(self) -> str | None:
@@ -103,6 +111,21 @@ def _indicators(key: str) -> dict[str, Indicator]:
         spec["tables"] = tuple(tuple(t) for t in spec.get("tables", []))
         out[code] = Indicator(code=code, **spec)
     return out
+
+
+def year_range() -> tuple[int, int]:
+    """The latest years `ictstats run --year` may estimate to, as the method supports them:
+    from the latest first year of an estimated indicator plus MIN_BACKTEST_YEARS - 1 (each
+    indicator's backtest hides one of at least three observed years; with fewer its residual
+    pools are empty) to this calendar year plus MAX_NOWCAST_YEARS (the longest horizon the
+    backtest measures, `indicators.estimate.Params.max_horizon`). Once the sources are read
+    the flow narrows this to what the data support (flows/pipeline.py `data_year_problem`)."""
+    first = max(i.estimation["first_year"] for i in estimated())
+    return first + MIN_BACKTEST_YEARS - 1, dt.date.today().year + MAX_NOWCAST_YEARS
+
+
+MIN_BACKTEST_YEARS = 3
+MAX_NOWCAST_YEARS = 8
 
 
 def estimated() -> list[Indicator]:
@@ -208,6 +231,13 @@ def expand_groups(names: list[str]) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- sources
+# How the files of one source rank when its pattern matches several (catalog/sources.yaml
+# `release_rule`; sources/listing.py file_ranks): "version", the version in the file's path,
+# compared in natural order (runs of digits as numbers: _v10 after _v9, 2021Q1 after 2020Q4),
+# the latest first; paths equal in natural order (v01, v1) by their text, the latest first.
+RELEASE_RULES = ("version",)
+
+
 @dataclass(frozen=True)
 class Source:
     id: str
@@ -221,7 +251,15 @@ class Source:
     release_date: dt.date
     indicator: str | None = None
     flags_status: bool = False
+    required: bool | str = False  # true, or the name of a set of alternatives (see sources.yaml)
+    universal: bool = False       # its files cover the classification universe (shrink check)
+    release_rule: str = "version"  # how its files rank when several match (RELEASE_RULES)
     downloads: tuple[dict, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.release_rule not in RELEASE_RULES:
+            raise ValueError(f"source {self.id}: release_rule {self.release_rule!r} is not one "
+                             f"of {', '.join(RELEASE_RULES)} (catalog/sources.yaml)")
 
     @property
     def is_classification(self) -> bool:

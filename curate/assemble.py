@@ -7,12 +7,14 @@ from pathlib import Path
 import pandas as pd
 
 from catalog import indicators
+from sources.base import empty_quarantine
+from sources.listing import file_ranks
 from sources.read import FileResult, tables_of
 
 # Tables adapters may return beside observations (classifications, publisher groups, ITU lists).
-EXTRA_TABLES = ["economies", "wb_economies", "income_groups", "publisher_groups",
-                "publisher_group_members", "publisher_aggregates", "itu_indicators",
-                "itu_regions", "itu_country_regions"]
+EXTRA_TABLES = ["economies", "wb_economies", "income_groups", "economy_regions",
+                "publisher_groups", "publisher_group_members", "publisher_aggregates",
+                "itu_indicators", "itu_regions", "itu_country_regions"]
 
 
 @dataclass
@@ -35,27 +37,35 @@ def assemble(results: list[FileResult], source_dir: Path, checksums: dict[str, s
     """All extracts → the tables of one publication."""
     extracts = [r.extract for r in results]
     release_dates = {r.entry.id: r.entry.release_date for r in results}
-    observations = tables_of(extracts, "observations")
-    observations = observations.astype({"year": "int32", "row": "int64"})
+    ranks = file_ranks([(r.entry, r.path) for r in results], source_dir)
+    observations = pd.concat(
+        [r.extract.tables["observations"].assign(file_rank=ranks[r.path]) for r in results
+         if len(r.extract.tables.get("observations", ()))]
+        or [tables_of(extracts, "observations").assign(file_rank=None)], ignore_index=True)
+    observations = observations.astype({"year": "int32", "row": "int64", "file_rank": "int64"})
     observations["release_date"] = pd.to_datetime(
         observations["source"].map(release_dates)).dt.date
     quarantine = pd.concat(
         [r.extract.quarantine.assign(source=r.entry.id) for r in results
-         if len(r.extract.quarantine)] or [pd.DataFrame(columns=["file", "row", "column",
-                                                                  "value", "check", "reason",
-                                                                  "source"])],
+         if len(r.extract.quarantine)] or [empty_quarantine().assign(source=None)],
         ignore_index=True)
-    quarantine = quarantine.astype({"row": "Int64", "value": "str", "column": "str"})
+    quarantine = quarantine.astype({"row": "Int64", "value": "str", "column": "str",
+                                    "year": "Int64"})
     sources = pd.DataFrame([{
         "source_id": r.entry.id, "file": str(r.path.relative_to(source_dir)),
         "publisher": r.entry.publisher, "licence": r.entry.licence,
         "release": release_of(r),
         "release_date": r.entry.release_date,
+        "file_rank": ranks[r.path],
         "sha256": checksums[str(r.path.relative_to(source_dir))],
         "bytes": r.path.stat().st_size, "rows_read": r.extract.rows_read,
         "rows_accepted": r.extract.rows_accepted, "rows_quarantined": r.extract.rows_quarantined,
         "values_accepted": r.extract.values_accepted,
+        "economies": int(r.extract.tables["observations"]["iso3"].nunique())
+        if "observations" in r.extract.tables else None,
+        "notes": "; ".join(r.extract.notes + r.notes) or None,
     } for r in results])
+    sources["economies"] = sources["economies"].astype("Int64")
     tables = {
         "observations": observations,
         "indicators": indicators_table(),

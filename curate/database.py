@@ -7,6 +7,7 @@ it too.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 from pathlib import Path
@@ -17,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from curate.assemble import Curated
-from curate.descriptions import views
+from curate.descriptions import ROWS_OF, views
 from schemas.published import VIEW_NAMES, empty_table, published_schemas
 
 DATABASE_NAME = "ict.duckdb"
@@ -35,20 +36,22 @@ class PublishError(Exception):
 def write_database(curated: Curated, path: Path) -> None:
     """Write every table, view and comment to a new file at `path` (which must not exist)."""
     schemas = published_schemas()
-    tables = checked_tables(curated.tables, schemas)
     con = duckdb.connect()
     try:
         con.execute(f"ATTACH '{path}' AS pub (STORAGE_VERSION '{STORAGE_VERSION}')")
-        for name, frame in tables.items():
+        for name, frame in curated.tables.items():
+            # one table validated at a time, written, let go: a failure leaves a file that
+            # is never published (the release is discarded), and memory holds one copy
+            frame = checked_table(name, frame, schemas)
             con.register("frame_to_write", frame)
             con.execute(f'CREATE TABLE pub."{name}" AS SELECT * FROM frame_to_write')
             con.unregister("frame_to_write")
+            del frame
         con.execute("USE pub")
         for name, sql in views().items():
             if _view_inputs_exist(con, sql):
                 con.execute(f'CREATE VIEW "{name}" AS {sql}')
-                _validated("view", name, schemas[name],
-                           con.execute(f'SELECT * FROM "{name}"').df())
+                _validated_view(con, name, schemas[name])
         _comment(con, schemas)
         con.execute("USE memory")
         con.execute("DETACH pub")
@@ -63,14 +66,19 @@ def checked_tables(tables: dict[str, pd.DataFrame],
     dates; a table with no rows in its schema's column types). PublishError, in one line
     naming the table and column, for the first table that fails."""
     schemas = schemas or published_schemas()
-    out = {}
-    for name, frame in tables.items():
-        if name not in schemas or name in VIEW_NAMES:
-            raise PublishError(f"table {name}: not described in schemas/published.py "
-                               "(every published table needs a schema there)")
-        # the index is not written; a default one keeps pandera's reports of rows simple
-        out[name] = _validated("table", name, schemas[name], frame.reset_index(drop=True))
-    return out
+    return {name: checked_table(name, frame, schemas) for name, frame in tables.items()}
+
+
+def checked_table(name: str, frame: pd.DataFrame,
+                  schemas: dict[str, pa.DataFrameSchema]) -> pd.DataFrame:
+    if name not in schemas or name in VIEW_NAMES:
+        raise PublishError(f"table {name}: not described in schemas/published.py "
+                           "(every published table needs a schema there)")
+    # the index is not written; a default one keeps pandera's reports of rows simple (and
+    # a frame that has one is not copied: observations is the size of everything else)
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        frame = frame.reset_index(drop=True)
+    return _validated("table", name, schemas[name], frame)
 
 
 def _validated(kind: str, name: str, schema: pa.DataFrameSchema,
@@ -82,6 +90,37 @@ def _validated(kind: str, name: str, schema: pa.DataFrameSchema,
     except pa.errors.SchemaErrors as errors:
         raise PublishError(_problem(f"{kind} {name}", schema, frame,
                                     errors.failure_cases)) from None
+
+
+VIEW_CHUNK_ROWS = 20_480
+
+
+def _validated_view(con, name: str, schema: pa.DataFrameSchema) -> None:
+    """A view validated in chunks of rows (a view of observations is as large as the table:
+    validated whole, it would double the memory of the write), its key checked in SQL. A
+    view of whole rows of one table (ROWS_OF) has its columns and types checked on no rows:
+    its values are that table's, checked already."""
+    per_chunk = copy.deepcopy(schema)
+    per_chunk.unique = None
+    limit = " LIMIT 0" if name in ROWS_OF else ""
+    result = con.execute(f'SELECT * FROM "{name}"{limit}')
+    first = True
+    while True:
+        chunk = result.fetch_df_chunk(VIEW_CHUNK_ROWS // 2048)
+        if chunk.empty and not first:
+            break
+        _validated("view", name, per_chunk, chunk)  # an empty view once, for its columns
+        if chunk.empty:
+            break
+        first = False
+    if schema.unique:
+        key = ", ".join(f'"{c}"' for c in schema.unique)
+        duplicate = con.execute(f'SELECT {key}, count(*) AS n FROM "{name}" GROUP BY ALL '
+                                "HAVING count(*) > 1 LIMIT 1").fetchone()
+        if duplicate:
+            example = ", ".join(f"{c}={v!r}" for c, v in zip(schema.unique, duplicate))
+            raise PublishError(f"view {name}, columns {', '.join(schema.unique)}: duplicate "
+                               f"key in {duplicate[-1]} row(s), e.g. {example}")
 
 
 def _problem(where: str, schema: pa.DataFrameSchema, frame: pd.DataFrame,
@@ -123,23 +162,28 @@ def _shown(value) -> str:
 
 
 def _comment(con, schemas: dict[str, pa.DataFrameSchema]) -> None:
-    """COMMENT ON every table, view and column of the file, from its schema."""
+    """COMMENT ON every table, view and column of the file, from its schema (one batch of
+    statements: one round trip, not one per column)."""
     objects = con.execute(
         "SELECT table_name, table_type FROM information_schema.tables "
         "WHERE table_catalog = 'pub'").fetchall()
+    columns: dict[str, list[str]] = {}
+    for table, column in con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_catalog = 'pub' ORDER BY table_name, ordinal_position").fetchall():
+        columns.setdefault(table, []).append(column)
+    statements = []
     for name, table_type in objects:
         kind = "VIEW" if table_type == "VIEW" else "TABLE"
         schema = schemas[name]
-        con.execute(f"COMMENT ON {kind} \"{name}\" IS '{_quote(schema.description)}'")
-        columns = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_catalog = 'pub' "
-            "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()]
-        for column in columns:
+        statements.append(f"COMMENT ON {kind} \"{name}\" IS '{_quote(schema.description)}'")
+        for column in columns.get(name, []):
             text = schema.columns[column].description
             if not text:
                 raise PublishError(f"{kind.lower()} {name}, column {column}: no description "
                                    "in schemas/published.py")
-            con.execute(f"COMMENT ON COLUMN \"{name}\".\"{column}\" IS '{_quote(text)}'")
+            statements.append(f"COMMENT ON COLUMN \"{name}\".\"{column}\" IS '{_quote(text)}'")
+    con.execute(";\n".join(statements))
 
 
 def _quote(text: str) -> str:

@@ -2,6 +2,7 @@
 
     <cache>/<stage>/<key>/<table>.parquet   one file per table of the result
     <cache>/<stage>/<key>/meta.json         anything else the result holds (counts, errors)
+    <cache>/<stage>/<key>/files/<name>      files a stage wrote (a chart's SVG, PNG, …)
 
 A key is a digest of the inputs (source checksums, the code fingerprint, parameters), so an
 entry never goes stale: a change of any input is a new key. An entry is written in a hidden
@@ -20,8 +21,9 @@ from pathlib import Path
 
 import pandas as pd
 
-LIMITS = {"read": 120, "pools": 30, "figures": 4}   # entries kept per stage
+LIMITS = {"read": 120, "pools": 30, "figures": 4, "chart": 40}   # entries kept per stage
 META = "meta.json"
+FILES = "files"
 
 
 class StageCache:
@@ -44,7 +46,8 @@ class StageCache:
         return tables, meta["meta"]
 
     def save(self, stage: str, key: str, tables: dict[str, pd.DataFrame],
-             meta: dict | None = None) -> None:
+             meta: dict | None = None, files: list[Path] = ()) -> None:
+        """Keep `tables`, `meta` and copies of `files` (by name) as the entry `key`."""
         entry = self._entry(stage, key)
         if entry.exists():
             return
@@ -54,7 +57,12 @@ class StageCache:
             for name, frame in tables.items():
                 frame.to_parquet(building / f"{name}.parquet", index=False,
                                  compression="zstd")
+            if files:
+                (building / FILES).mkdir()
+                for path in files:
+                    shutil.copyfile(path, building / FILES / Path(path).name)
             (building / META).write_text(json.dumps({"tables": list(tables),
+                                                     "files": [Path(f).name for f in files],
                                                      "meta": meta or {}}), encoding="utf-8")
             os.rename(building, entry)
         except OSError:
@@ -63,6 +71,20 @@ class StageCache:
         finally:
             shutil.rmtree(building, ignore_errors=True)
         self.prune(stage)
+
+    def load_files(self, stage: str, key: str, out_dir: Path) -> tuple[list[Path], dict] | None:
+        """Copy an entry's files into out_dir: (their paths there, meta), or None if there is
+        no such entry."""
+        entry = self._entry(stage, key)
+        try:
+            meta = json.loads((entry / META).read_text(encoding="utf-8"))
+            out_dir.mkdir(parents=True, exist_ok=True)
+            copied = [Path(shutil.copyfile(entry / FILES / name, out_dir / name))
+                      for name in meta["files"]]
+            os.utime(entry)
+        except FileNotFoundError:   # none, or pruned by another run meanwhile
+            return None
+        return copied, meta["meta"]
 
     def prune(self, stage: str) -> None:
         """Keep the stage's `LIMITS[stage]` most recently used entries; drop half-written

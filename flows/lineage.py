@@ -14,16 +14,21 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import uuid
 from functools import cache
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from catalog import catalog_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CODE_PACKAGES = ("catalog", "schemas", "sources", "curate", "indicators", "reporting", "flows")
 JOURNAL_NAME = "runs.jsonl"
+DEFAULT_SEED = 20251216  # of the intervals' bootstrap, recorded in `runs`
 
 
 def code_fingerprint() -> str:
@@ -41,6 +46,27 @@ def _fingerprint(catalog: Path) -> str:
                 digest.update(path.name.encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def code_version() -> str:
+    """`git describe` of the checkout, or the installed package's version."""
+    try:
+        out = subprocess.run(["git", "describe", "--always", "--dirty"], check=False,
+                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
+        if out.returncode == 0 and out.stdout.strip():
+            return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        pass
+    from importlib.metadata import version
+    return version("ictstats")
+
+
+def new_run(seed: int, parameters: dict) -> dict:
+    """The journal record of a run starting now (status `running`)."""
+    return {"run_id": str(uuid.uuid4()), "started_at": now(), "status": "running",
+            "code_version": code_version(), "code_fingerprint": code_fingerprint(),
+            "seed": seed, "message": None,
+            "parameters": json.dumps(parameters, default=str)}
 
 
 def now() -> dt.datetime:
@@ -68,6 +94,8 @@ def runs_table(out_dir: Path, current: dict) -> pd.DataFrame:
             except json.JSONDecodeError:
                 continue  # a line cut by a crash: the run's other records remain
     records.append(current)
+    import pandas as pd  # not at the top: a run refused by the lock journals without it
+
     frame = pd.DataFrame(records)
     frame = frame.groupby("run_id", sort=False).agg("last").reset_index()
     # a run whose last record is its start never finished: it was killed or crashed

@@ -47,6 +47,24 @@ def publication_lock(out_dir: Path, wait: float = 0.0, run_id: str = ""):
         handle.close()  # closing the file releases the lock
 
 
+def busy_message(out_dir: Path) -> str | None:
+    """If another run holds the lock of `out_dir`, the message a run that cannot wait gets;
+    else None. Takes and drops the lock at once; creates nothing (a check before a run)."""
+    path = Path(out_dir) / LOCK_NAME
+    try:
+        handle = open(path)  # noqa: SIM115 - closed below
+    except OSError:
+        return None  # no lock file: nobody has published here yet
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return (f"{out_dir}: another ictstats run is publishing here ({_holder(path)}); try "
+                "again when it has finished, or pass --wait SECONDS")
+    finally:
+        handle.close()
+    return None
+
+
 def _holder(path: Path) -> str:
     try:
         info = json.loads(path.read_text() or "{}")

@@ -8,12 +8,13 @@ a time publishes to an output directory (flows/locking.py).
 """
 from __future__ import annotations
 
+import ctypes
+import gc
 import json
-import subprocess
-import uuid
 from dataclasses import asdict, replace
 from pathlib import Path
 
+import pandas as pd
 from prefect import flow
 from prefect.states import Failed
 
@@ -43,59 +44,48 @@ from flows.tasks import (
 from indicators import backtest
 from indicators.estimate import Params, combine
 from indicators.figures import figure_tables
-from indicators.revisions import previous_tables, revisions
-from sources import download, retrievals
+from indicators.membership import membership_lines
+from indicators.revisions import group_changes_since, previous_tables, revisions
+from sources import completeness, download, retrievals
+from sources.listing import duplicate_problems, listing_problems
+from sources.plausibility import cross_check
 from sources.read import FileResult, context_of, files_in
 
-DEFAULT_SEED = 20251216
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SEED = lineage.DEFAULT_SEED
 
 
 class SourceProblem(str):
     """Why the run cannot publish (its sources, or a failed check): one line for the user."""
 
 
-def code_version() -> str:
-    try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty"], check=False,
-                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5)
-        if out.returncode == 0 and out.stdout.strip():
-            return out.stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        pass
-    from importlib.metadata import version
-    return version("ictstats")
-
-
 @flow(name="ictstats-pipeline", log_prints=True, task_runner=task_runner("default"))
 def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
              raw_dir: str = "data/raw", year: int = 2025, seed: int = DEFAULT_SEED,
              replicates: int = 200, income_fiscal_year: int | None = None, wait: float = 0,
-             cache_dir: str | None = None):
+             cache_dir: str | None = None, accept_shrink: bool = False):
     """Acquire → validate → curate → estimate → aggregate → publish.
 
     `source_dir`: the sources (default: the latest download under `raw_dir`, else download).
     `income_fiscal_year` applies one World Bank income classification (e.g. 2025 for FY25)
     to every year instead of the classification of each data year. `wait`: seconds to wait
     for another run publishing to `out_dir`. `cache_dir`: the stage cache (default: `cache`
-    beside `raw_dir`)."""
+    beside `raw_dir`). `accept_shrink`: publish although a file lacks more of what is expected
+    of it than sources/completeness.py allows (the `sources` table notes it)."""
     out, raw = Path(out_dir).resolve(), Path(raw_dir).resolve()
     cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
     params = Params(last_year=year, seed=seed, replicates=replicates)
-    run = {"run_id": str(uuid.uuid4()), "started_at": lineage.now(), "status": "running",
-           "code_version": code_version(), "code_fingerprint": lineage.code_fingerprint(),
-           "seed": seed, "message": None,
-           "parameters": json.dumps({"source_dir": source_dir, "out_dir": str(out),
-                                     "year": year, "replicates": replicates,
-                                     "income_fiscal_year": income_fiscal_year,
-                                     "estimation": asdict(params)})}
+    run = lineage.new_run(seed, {"source_dir": source_dir, "out_dir": str(out), "year": year,
+                                 "replicates": replicates,
+                                 "income_fiscal_year": income_fiscal_year,
+                                 "accept_shrink": accept_shrink,
+                                 "estimation": asdict(params)})
     try:
         with publication_lock(out, wait, run["run_id"]):
             clean_stale_staging(out)
             lineage.journal(out, run)
             try:
                 published = _stages(run, source_dir, out, raw, params, income_fiscal_year,
-                                    cache)
+                                    cache, accept_shrink)
             except PublishError as err:
                 published = SourceProblem(f"not published: {err}")
             except Exception as err:
@@ -115,18 +105,36 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
 
 
 def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Params,
-            income_fiscal_year: int | None, cache: StageCache) -> str | SourceProblem:
+            income_fiscal_year: int | None, cache: StageCache,
+            accept_shrink: bool = False) -> str | SourceProblem:
     sources = acquire(source_dir, raw)
     files = files_in(sources)
+    # before any file is read (or its checksum taken): every match a regular file of its
+    # layout, every required source found
+    problem = _first(listing_problems(sources, files)) if files else None
+    if problem:
+        return SourceProblem(problem)
     checksums = {str(path.relative_to(sources)): sha256(path) for _, path in files}
     run.update(source_dir=str(sources), source_checksums=json.dumps(checksums))
+    problem = _first(duplicate_problems(files, checksums, sources))
+    if problem:
+        return SourceProblem(problem)
+    # before any file is read: every file of a retrieval as its manifest records it
+    changed = completeness.manifest_mismatches(sources, files, checksums)
+    if changed and not accept_shrink:
+        return SourceProblem(_not_published(changed))
 
     progress.stage(f"reading and validating {len(files)} source files")
-    results = validate(sources, files, checksums, cache)
-    problem = source_problem(results, sources)
+    results = cross_check(validate(sources, files, checksums, cache))
+    problem = source_problem(results, sources, params.last_year, income_fiscal_year)
+    if problem:
+        return SourceProblem(problem)
+    previous = completeness.previous_publication(out / DATABASE_NAME)
+    problem = shrink_problem(results, accept_shrink, previous, changed)
     if problem:
         return SourceProblem(problem)
     curated = curate(results, sources, checksums, raw)
+    let_go(results)
 
     figures_key = fingerprint("figures", checksums, lineage.code_fingerprint(), params,
                               income_fiscal_year)
@@ -137,9 +145,18 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
         cache.save("figures", figures_key, figures)
 
     progress.stage("publishing the database, charts, tables and report page")
-    published = publish_release({**curated.tables, **figures}, out, run)
+    tables = {**curated.tables, **figures}
+    del curated, figures  # publish_release lets go of the tables once they are written
+    published = publish_release(tables, out, run, cache)
     lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
     return str(published)
+
+
+def _first(lines: list[str]) -> str | None:
+    if not lines:
+        return None
+    more = f" (and {len(lines) - 1} more problem(s))" if len(lines) > 1 else ""
+    return lines[0] + more
 
 
 @stage_task(name="acquire sources")
@@ -171,7 +188,8 @@ def validate(sources: Path, files, checksums: dict[str, str],
     return classifications + [f.result() for f in rest]
 
 
-def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
+def source_problem(results: list[FileResult], source_dir: Path, year: int | None = None,
+                   income_fiscal_year: int | None = None) -> str | None:
     """Why the files read cannot make a publication (one line), or None. Checked in the flow,
     not raised in a task, so that Prefect logs no traceback for an expected failure."""
     if not results:
@@ -182,7 +200,43 @@ def source_problem(results: list[FileResult], source_dir: Path) -> str | None:
     if not any(len(r.extract.tables.get("observations", ())) for r in results):
         return (f"{source_dir}: no country values in any file (only classification files, "
                 "or every value was rejected)")
+    problem = _first(completeness.missing_series(results))
+    if problem:
+        return problem
+    if year is not None:
+        problem = completeness.year_problem(results, year)
+        if problem:
+            return problem
+    if income_fiscal_year is not None:
+        return completeness.fiscal_year_problem(results, income_fiscal_year)
     return None
+
+
+def shrink_problem(results: list[FileResult], accept: bool,
+                   previous: completeness.Previous | None = None,
+                   changed: list | None = None) -> str | None:
+    """A file that lost more than sources/completeness.py allows (of the classification
+    universe or of its series in the `previous` publication), or that differs from its
+    retrieval's manifest (`changed`), stops the run unless the run accepts it: then each such
+    file's row of `sources` says so."""
+    shrinks = list(changed or []) + completeness.shrinks(results, previous)
+    if not shrinks:
+        return None
+    if not accept:
+        return _not_published(shrinks)
+    for shrink in shrinks:
+        label = "difference from the manifest accepted" \
+            if isinstance(shrink, completeness.Changed) else "shrink accepted"
+        for r in results:
+            if r.path.name in shrink.names:
+                r.notes.append(f"{label}: {shrink.message()}")
+        print(f"accepted: {shrink.message()}")
+    return None
+
+
+def _not_published(shrinks) -> str:
+    return (_first([s.message() for s in shrinks]) + "; not published: pass --accept-shrink "
+            "to publish anyway")
 
 
 def estimate_and_aggregate(curated: Curated, params: Params, income_fiscal_year: int | None,
@@ -205,8 +259,11 @@ def estimate_and_aggregate(curated: Curated, params: Params, income_fiscal_year:
     for spec in estimated():
         estimates[spec.code] = estimate_series.submit(
             spec, prepared, calibrated, estimates.get(spec.predictor), parameters[spec.code])
-    result = combine([f.result() for f in estimates.values()])
-    return aggregate(prepared, result, tested)
+    parts = [f.result() for f in estimates.values()]
+    result = combine(parts)
+    figures = aggregate(prepared, result, tested)
+    let_go(parts + [result])
+    return figures
 
 
 def backtest_stage(prepared, params: Params) -> dict:
@@ -235,17 +292,42 @@ def backtest_stage(prepared, params: Params) -> dict:
     return backtest.result_tables(parameters, calibration, table)
 
 
+def let_go(results: list) -> None:
+    """Empty the large frames and arrays of task results a later stage no longer needs.
+    The flow run keeps every task's result until it ends (Prefect tracks them for
+    dependencies), so dropping our own references alone frees nothing."""
+    for r in results:
+        for holder in (getattr(r, "extract", None), r):
+            for name in ("tables", "replicates"):
+                held = getattr(holder, name, None)
+                if isinstance(held, dict):
+                    held.clear()
+    gc.collect()
+    _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """Hand freed heap back to the system (glibc keeps it otherwise: the peak of the next
+    stage would add to this one's)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to do
+
+
 @stage_task(name="aggregate")
 def aggregate(prepared, result, tested: dict) -> dict:
     return figure_tables(prepared, result, tested)
 
 
-def publish_release(tables: dict, out_dir: Path, run: dict) -> Path:
+def publish_release(tables: dict, out_dir: Path, run: dict, cache: StageCache) -> Path:
     """Revisions against the previous publication, then the release (database, charts,
     tables, report) published together, then the Prefect artifacts of the release."""
     with new_release(out_dir) as staging:
         write_database(tables, out_dir, staging / DATABASE_NAME, run)
-        build_report(staging / DATABASE_NAME, staging)
+        tables.clear()  # the report reads the written file: the frames are not needed again
+        gc.collect()
+        build_report(staging / DATABASE_NAME, staging, cache)
     publish_artifacts(out_dir)
     return out_dir / DATABASE_NAME
 
@@ -255,6 +337,12 @@ def write_database(tables: dict, out_dir: Path, path: Path, run: dict) -> None:
     previous = previous_tables(out_dir / DATABASE_NAME)
     changes = revisions(previous, tables["aggregates"], tables["estimates"], tables["groups"],
                         run["run_id"])
+    since = group_changes_since(previous, tables["groups"])
+    tables = {**tables, "groups_changes": pd.concat(
+        [t for t in (tables.get("groups_changes"), since) if t is not None and len(t)]
+        or [since], ignore_index=True)}
+    for line in membership_lines(tables["groups_changes"]):
+        print(line)
     runs = lineage.runs_table(out_dir, {**run, "status": "published",
                                         "finished_at": lineage.now()})
     write_checked(Curated({**tables, "revisions": changes, "runs": runs}), path)

@@ -32,7 +32,9 @@ def recorded_run(db: Path, run_id: str) -> dict:
         "files": json.loads(checksums),
         "parameters": {"year": parameters["year"], "seed": int(seed),
                        "replicates": parameters["replicates"],
-                       "income_fiscal_year": parameters["income_fiscal_year"]},
+                       "income_fiscal_year": parameters["income_fiscal_year"],
+                       # a run published with --accept-shrink is rebuilt from the same files
+                       "accept_shrink": bool(parameters.get("accept_shrink", False))},
     }
 
 

@@ -25,7 +25,10 @@ from indicators.estimate import IndicatorEstimate, Params, estimate_indicator, f
 from indicators.inputs import Prepared, prepare
 from indicators.trend_model import Parameters
 from sources.base import Context, Extract
+from sources.files import sha256
 from sources.read import FileResult, read_file
+
+__all__ = ["sha256"]  # the checksum of a source file (sources.files), used by the flow
 
 
 def stage_task(name: str):
@@ -42,14 +45,6 @@ def fingerprint(*parts) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # ------------------------------------------------------------------------------ reading
 @task(name="read source file", cache_policy=NO_CACHE,
       task_run_name="read {path.name}")
@@ -59,14 +54,16 @@ def read_source(entry: Source, path: Path, ctx: Context | None, key: str,
     hit = cache.load("read", key)
     if hit is not None:
         tables, meta = hit
-        quarantine = tables.pop("_quarantine").astype({"row": "Int64"})
-        return reused(FileResult(entry, path, extract=Extract(tables, meta["rows_read"],
-                                                              quarantine)))
+        quarantine = tables.pop("_quarantine").astype({"row": "Int64", "year": "Int64"})
+        return reused(FileResult(entry, path, extract=Extract(
+            tables, meta["rows_read"], quarantine, list(meta.get("notes", [])),
+            dict(meta.get("seen", {})))))
     result = read_file(entry, path, ctx)
     if result.extract is not None:
         cache.save("read", key, {**result.extract.tables, "_quarantine":
                                  result.extract.quarantine.astype({"value": "str"})},
-                   {"rows_read": result.extract.rows_read})
+                   {"rows_read": result.extract.rows_read, "notes": result.extract.notes,
+                    "seen": result.extract.seen})
     return result
 
 

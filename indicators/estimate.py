@@ -55,6 +55,11 @@ class Inputs:
     covariates: pd.DataFrame     # iso3, income_group (latest), sdg_region
 
 
+# Replicates raked at a time: the working arrays of a breakdown's raking stay ~30 MB
+# instead of ~300 MB with 200 replicates (the results are the same: each row is its own).
+RAKE_CHUNK = 25
+
+
 @dataclass
 class Result:
     estimates: pd.DataFrame  # one row per indicator, iso3, year, sex, location
@@ -310,7 +315,11 @@ def breakdown(spec, inputs, params, dimension, members, total, total_draws):
     total_point = total["value"].to_numpy()
     point = rake(total_point, logits, weights, free)
     rep_logits = total_draws[..., None] + np.stack(gap_draws, axis=-1)
-    reps = rake(expit(total_draws), rep_logits, weights[None], np.ones_like(rep_logits, bool))
+    reps = np.empty(rep_logits.shape)
+    for start in range(0, len(rep_logits), RAKE_CHUNK):  # rows are raked independently
+        part = slice(start, start + RAKE_CHUNK)
+        reps[part] = rake(expit(total_draws[part]), rep_logits[part], weights[None],
+                          np.ones_like(rep_logits[part], bool))
     # each member's draws centred on its point (raking moves the draws' centre a little)
     reps = expit(exact_logit(reps) + exact_logit(point)[None]
                  - np.median(exact_logit(reps), axis=0)[None])
@@ -345,6 +354,13 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
     f1, f2 = (np.broadcast_to(free, shape)[..., k].ravel().astype(float) for k in (0, 1))
     target_p = np.broadcast_to(total_p, shape[:-1]).ravel()
     w_total = w1 + w2
+    # a row with no population to split (both weights 0) is split evenly, not divided by 0:
+    # it weighs nothing in any aggregate either way
+    empty = w_total == 0
+    if empty.any():
+        w1, w2 = np.where(empty, 1.0, w1), np.where(empty, 1.0, w2)
+        w_total = w1 + w2
+    # start from the shift that would be exact if both members were equal
     s = np.where(f1 + f2 > 0, logit(target_p) - (w1 * l1 + w2 * l2) / w_total, 0.0)
     rows = np.flatnonzero(f1 + f2 > 0)
     work = [x[rows] for x in (l1, l2, w1, w2, f1, f2, target_p, w_total, s)]

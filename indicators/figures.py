@@ -20,6 +20,7 @@ def figure_tables(prepared: Prepared, result: Result, tested: dict[str, pd.DataF
     return {
         "weights": inputs.weights.astype({"year": "int32"}),
         "groups": prepared.groups.astype({"year": "int32"}),
+        "groups_changes": prepared.groups_changes,
         "estimates": estimates,
         "aggregates": aggregates,
         "aggregates_derived": derived,

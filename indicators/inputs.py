@@ -37,6 +37,7 @@ class Prepared:
 
     inputs: Inputs
     groups: pd.DataFrame
+    groups_changes: pd.DataFrame | None = None  # members groups lost or gained (membership)
 
 
 def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
@@ -88,4 +89,10 @@ def prepare(tables: dict[str, pd.DataFrame], last_year: int,
     groups = membership.membership(weights[["iso3", "year"]], economies, income_groups,
                                    fixed_fiscal_year)
     covariates = economy_covariates(weights["iso3"].unique(), income_groups, regions)
-    return Prepared(Inputs(frames["values"], weights, covariates), groups)
+    changes = membership.classification_changes(groups, economies, income_groups,
+                                                tables.get("economy_regions"), fixed_fiscal_year)
+    lost = membership.weights_lost(tables.get("quarantine", pd.DataFrame()), frames["values"],
+                                   weights)
+    if len(lost):
+        changes = pd.concat([changes, lost], ignore_index=True)
+    return Prepared(Inputs(frames["values"], weights, covariates), groups, changes)

@@ -14,6 +14,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from indicators.membership import CHANGE_COLUMNS
+
 FIGURE_KEY = ["indicator", "sex", "location", "group_scheme", "group_code", "year"]
 ESTIMATE_KEY = ["indicator", "iso3", "year", "sex", "location"]
 OBSERVED = ("reported", "publisher_estimate")
@@ -21,7 +23,8 @@ TOLERANCE = 1e-9
 
 
 def previous_tables(db_path) -> dict[str, pd.DataFrame] | None:
-    """The previous publication's aggregates, estimates and last run, if there is one."""
+    """The previous publication's aggregates, estimates, membership and last run, if there is
+    one."""
     try:
         with duckdb.connect(str(db_path), read_only=True) as con:
             return {
@@ -29,11 +32,39 @@ def previous_tables(db_path) -> dict[str, pd.DataFrame] | None:
                 "estimates": con.execute(
                     "SELECT indicator, iso3, year, sex, location, value, status "
                     "FROM estimates").df(),
+                "groups": con.execute(
+                    "SELECT group_scheme, group_code, iso3, year FROM groups").df(),
                 "run_id": con.execute("SELECT run_id FROM runs WHERE status = 'published' "
                                       "ORDER BY finished_at DESC LIMIT 1").fetchone()[0],
             }
     except (duckdb.Error, TypeError):
         return None
+
+
+def group_changes_since(previous: dict | None, groups: pd.DataFrame) -> pd.DataFrame:
+    """Members each group lost or gained since the previous publication, over the years both
+    publications cover (columns of indicators.membership.CHANGE_COLUMNS)."""
+    if previous is None or previous.get("groups") is None:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    key = ["group_scheme", "group_code", "iso3", "year"]
+    old, new = previous["groups"][key], groups[key]
+    years = set(old["year"]) & set(new["year"])
+    both = old[old["year"].isin(years)].merge(new[new["year"].isin(years)], on=key,
+                                              how="outer", indicator=True)
+    both = both[both["_merge"] != "both"]
+    if both.empty:
+        return pd.DataFrame(columns=CHANGE_COLUMNS)
+    both["change"] = both["_merge"].map({"left_only": "removed", "right_only": "added"})
+    out = both.groupby(["group_scheme", "group_code", "iso3", "change"], observed=True)[
+        "year"].agg(first_year="min", last_year="max").reset_index()
+    names = groups.drop_duplicates("group_code").set_index("group_code")["group_name"]
+    out["group_name"] = out["group_code"].map(names)
+    out["before"] = f"previous publication (run {str(previous['run_id'])[:8]})"
+    out["after"] = "this run"
+    out["note"] = [f"{r.iso3} {'was' if r.change == 'removed' else 'was not'} a member in the "
+                   f"previous publication for {r.first_year}-{r.last_year}"
+                   for r in out.itertuples()]
+    return out[CHANGE_COLUMNS].astype({"first_year": "int32", "last_year": "int32"})
 
 
 def revisions(previous: dict | None, aggregates: pd.DataFrame, estimates: pd.DataFrame,

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from catalog import population_indicators, urban_share_indicator
+from catalog import indicators, population_indicators, urban_share_indicator
 from reporting.data import ReportData
 
 Series = tuple[str, str, str]   # indicator, sex, location
@@ -16,22 +16,12 @@ Series = tuple[str, str, str]   # indicator, sex, location
 
 def predictors(indicator: str) -> list[str]:
     """The indicator chain the estimation model uses for economies never observed
-    (catalog.yaml `estimation.predictor`): 4G -> 3G -> 2G -> Internet use."""
-    try:
-        from catalog import indicators
-        catalog = indicators()
-    except (ImportError, OSError, ValueError, KeyError, TypeError):
-        # the catalog is other code's business: a note without the predictors still holds
-        return []
-    chain, seen = [], {indicator}
-    spec = catalog.get(indicator)
-    while spec is not None and spec.estimation and spec.estimation.get("predictor"):
-        code = spec.estimation["predictor"]
-        if code in seen:
-            break
-        chain.append(code)
-        seen.add(code)
-        spec = catalog.get(code)
+    (indicators.yaml `estimation.predictor`): 4G -> 3G -> 2G -> Internet use."""
+    catalog = indicators()
+    chain, spec = [], catalog.get(indicator)
+    while spec is not None and spec.predictor and spec.predictor not in {indicator, *chain}:
+        chain.append(spec.predictor)
+        spec = catalog.get(spec.predictor)
     return chain
 
 

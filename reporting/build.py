@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from reporting.charts import CHART_IDS, draw
+from reporting.charts import chart_ids, draw
 from reporting.data import load
 from reporting.page import write_page
 from reporting.tables import headline_frame, write_tables
@@ -25,10 +25,11 @@ def build_report(db_path: Path, out_dir: Path) -> dict:
              "tables": {name: Path}, "page": Path}."""
     db_path, out_dir = Path(db_path), Path(out_dir)
     data = load(db_path)
-    drawn = draw(data, out_dir / "charts", CHART_IDS)
+    ids = chart_ids()
+    drawn = draw(data, out_dir / "charts", ids)
     tables = write_tables(data, out_dir / "tables")
-    charts = [drawn[c][0] for c in CHART_IDS]
-    chart_paths = {c: drawn[c][1] for c in CHART_IDS}
+    charts = [drawn[c][0] for c in ids]
+    chart_paths = {c: drawn[c][1] for c in ids}
     page = write_page(data, charts, chart_paths, out_dir / "report")
     return {"charts": chart_paths, "tables": tables, "page": page}
 

@@ -19,8 +19,8 @@ class ReportData:
     sources: pd.DataFrame             # sources (one row per file)
     runs: pd.DataFrame                # runs, oldest first
     indicators: pd.DataFrame          # the indicator catalog
-    group_names: dict[str, str]       # group code -> name used by the groups table
     usage: pd.DataFrame               # which source / release each indicator x sex x location rests on
+    weight_sources: pd.DataFrame      # weight_source, economies, first_year, last_year (weights)
     revisions: pd.DataFrame | None = None  # figures changed since the previous publication
 
     @property
@@ -38,8 +38,8 @@ class ReportData:
 
 
 # Reading order of the headline figures within a paragraph.
-_BREAKDOWN_ORDER = {("total", "total"): 0, ("total", "urban"): 1, ("total", "rural"): 2,
-                    ("female", "total"): 3, ("male", "total"): 4}
+BREAKDOWN_ORDER = {("total", "total"): 0, ("total", "urban"): 1, ("total", "rural"): 2,
+                   ("female", "total"): 3, ("male", "total"): 4}
 
 
 def _reading_order(headline: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +47,7 @@ def _reading_order(headline: pd.DataFrame) -> pd.DataFrame:
         "p": headline["paragraph"],
         "i": headline["indicator"].map({c: i for i, c in enumerate(indicators())}),
         "g": headline["group_code"].map({c: g.order for c, g in groups().items()}),
-        "b": [_BREAKDOWN_ORDER.get((s, loc), 9)
+        "b": [BREAKDOWN_ORDER.get((s, loc), 9)
               for s, loc in zip(headline["sex"], headline["location"])],
         "y": headline["year"]})
     order = key.sort_values(["p", "i", "g", "b", "y"], kind="stable").index
@@ -67,7 +67,9 @@ def load(db_path: Path) -> ReportData:
         sources = q("SELECT * FROM sources ORDER BY source_id, file")
         runs = q("SELECT * FROM runs ORDER BY finished_at")
         indicators = q("SELECT * FROM indicators")
-        groups = q("SELECT DISTINCT group_code, group_name FROM groups")
+        weight_sources = q("SELECT weight_source, count(DISTINCT iso3) AS economies, "
+                           "min(year) AS first_year, max(year) AS last_year FROM weights "
+                           "GROUP BY ALL ORDER BY ALL")
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         revisions = q("SELECT * FROM revisions") if "revisions" in tables else None
         usage = q("""
@@ -82,5 +84,4 @@ def load(db_path: Path) -> ReportData:
     usage["licence"] = usage["source"].map(publishers["licence"])
     return ReportData(aggregates=aggregates, derived=derived, headline=headline,
                       sources=sources, runs=runs, indicators=indicators,
-                      group_names=dict(zip(groups["group_code"], groups["group_name"])),
-                      usage=usage, revisions=revisions)
+                      usage=usage, weight_sources=weight_sources, revisions=revisions)

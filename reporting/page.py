@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from catalog import groups
-from reporting import style
+from catalog import Indicator, groups, indicators, sources
+from reporting import facts, style
 from reporting.attribution import all_publishers
 from reporting.charts import Chart
 from reporting.data import ReportData
+from reporting.series import signed
 from reporting.tables import headline_frame
 
 CSS = """
@@ -61,9 +62,6 @@ footer { margin-top: 3rem; padding: 1rem 1.25rem 3rem; font-size: .8rem; color: 
 @media print { body { font-size: 11pt; } nav { display: none; } h2 { break-after: avoid; } }
 """
 
-TABLE_YEARS = [2005, 2010, 2015, 2020, 2024, 2025]
-
-
 def esc(text) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
@@ -72,11 +70,6 @@ def _num(v, digits: int = 1, suffix: str = "") -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
     return f"{v:.{digits}f}{suffix}"
-
-
-def signed(v: float, digits: int = 1) -> str:
-    """+0.5 / −1.1 (a true minus sign)."""
-    return f"{v:+.{digits}f}".replace("-", "\u2212")
 
 
 def data_uri(path: Path) -> str:
@@ -150,24 +143,31 @@ def _headline_table(h: pd.DataFrame) -> str:
             f"<td class=\"num\">{diff}</td>"
             f"<td>{esc(r['classification'])}</td></tr>")
     return (f"<div class=\"table-wrap\"><table id=\"table-headline\">"
-            f"<caption>Table 1. WSIS+20 headline figures (paragraphs 20–22): ictstats value, "
-            f"90% interval and reported-data coverage beside the quoted value; the notes are "
-            f"with the headline figures above. Files: tables/headline.csv, "
-            f"tables/headline.xlsx.</caption>"
+            f"<caption>Table 1. WSIS+20 headline figures (paragraphs {facts.paragraphs(h)}): "
+            "ictstats value, 90% interval and reported-data coverage beside the quoted value; "
+            "the notes are with the headline figures above. Files: tables/headline.csv, "
+            "tables/headline.xlsx.</caption>"
             f"<thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _group_year_table(data: ReportData, number: int, indicator: str, sex: str, location: str,
-                      groups: list[str], title: str) -> str:
+def _table_years(present: set[int]) -> list[int]:
+    """The first year, every fifth, and the last two (last reported, latest)."""
+    if not present:
+        return []
+    first, last = min(present), max(present)
+    return sorted(y for y in present if y in (first, last - 1, last) or y % 5 == 0)
+
+
+def _group_year_table(data: ReportData, number: int, indicator: Indicator) -> str:
+    """The total of an indicator by group (groups.yaml order) and year."""
     a = data.aggregates
-    a = a[(a["indicator"] == indicator) & (a["sex"] == sex) & (a["location"] == location)
-          & a["group_code"].isin(groups)]
-    present = set(a["year"])
-    years = sorted({min(present), *(y for y in TABLE_YEARS if y in present)}) if present else []
+    a = a[(a["indicator"] == indicator.code) & (a["sex"] == "total")
+          & (a["location"] == "total")]
+    years = _table_years(set(a["year"]))
     head = "<tr><th scope=\"col\">Group</th>" + "".join(
         f"<th scope=\"col\" class=\"num\">{y}</th>" for y in years) + "</tr>"
     body = []
-    for code in groups:
+    for code in groups():
         g = a[a["group_code"] == code].set_index("year")
         if g.empty:
             continue
@@ -181,9 +181,10 @@ def _group_year_table(data: ReportData, number: int, indicator: str, sex: str, l
                 cells.append("<td class=\"num\">–</td>")
         body.append(f"<tr><th scope=\"row\">{esc(style.group_label(code))}</th>"
                     + "".join(cells) + "</tr>")
-    return (f"<div class=\"table-wrap\"><table id=\"table-{esc(indicator)}-{number}\">"
-            f"<caption>Table {number}. {esc(title)} (% of population). * no reported data "
-            f"that year (estimate only). Intervals and all years: tables/aggregates.xlsx."
+    return (f"<div class=\"table-wrap\"><table id=\"table-{esc(indicator.code)}-{number}\">"
+            f"<caption>Table {number}. {esc(indicator.label)} by group and year "
+            f"({esc(indicator.unit_label)}). * no reported data that year (estimate only). "
+            f"Intervals and all years: tables/aggregates.xlsx."
             f"</caption><thead>{head}</thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
@@ -201,44 +202,48 @@ def _sources_table(data: ReportData) -> str:
 
 def _methodology(data: ReportData) -> str:
     run = data.run
-    params = run["parameters"]
-    world = data.aggregates[data.aggregates["group_code"] == "WLD"]
-    n = int(world["n_economies"].max()) if len(world) else 0
+    nowcast_year = facts.nowcast_year(data)
+    all_nowcast = (f" — all {nowcast_year} figures are nowcasts, as no economy has reported "
+                   "data for that year yet" if nowcast_year else "")
+    parity = "–".join(f"{p:.2f}" for p in facts.PARITY)
     return f"""
-<p>Every figure is a population-weighted mean over the {n} economies with a population weight,
-computed by ictstats from the publishers' country data. Where several releases hold the same
-value, the most recent release is used; every value is validated and rejected values are kept,
-with the reason, in the <code>quarantine</code> table of <code>ict.duckdb</code>.</p>
+<p>Every figure is a population-weighted mean over the {facts.economies(data)} economies with a
+population weight, computed by ictstats from the publishers' country data. Where several
+releases hold the same value, the most recent release is used; every value is validated and
+rejected values are kept, with the reason, in the <code>quarantine</code> table of
+<code>ict.duckdb</code>.</p>
 <ul>
   <li><strong>Missing years and economies</strong> are estimated on the logit scale of the per
   cent: interpolation between observed years; a <em>nowcast</em> after the last observation
-  from the economy's own trend, shrunk towards its income group's and damped by 0.9 a year; a
-  regression on income group, SDG region and a related indicator for economies never
-  observed. Female/male and urban/rural values are the economy's gap to its total, scaled so
-  that the members average to the total.</li>
-  <li><strong>Weights</strong>: UN World Population Prospects 2019 (by sex and aged 10+ where
-  needed), World Bank population where WPP lacks an economy; urban and rural populations from
-  the World Bank's urban share.</li>
-  <li><strong>90% intervals</strong> are the 5th–95th percentiles of {esc(params.get('replicates', ''))}
+  from {esc(facts.nowcast_rule(data))}; a regression on income group, SDG region and a related
+  indicator for economies never observed. Female/male and urban/rural values are the
+  economy's gap to its total, scaled so that the members average to the total.</li>
+  <li><strong>Weights</strong>: {esc(facts.weight_sources(data))}; urban and rural
+  populations from the urban share of {esc(facts.urban_share_source(data))}.</li>
+  <li><strong>90% intervals</strong> are the 5th–95th percentiles of {facts.replicates(data)}
   replicates (seed {esc(run.get('seed'))}) in which each estimated value takes an error drawn
   from the backtest residuals of its method; reported values are taken as exact.</li>
   <li><strong>Coverage</strong> is the share of the group's population living in economies
   that reported data that year. No figure is suppressed for low coverage; it is published
-  beside every figure. A coverage of 0% means the figure is an estimate only — all
-  {esc(params.get('year', ''))} figures are nowcasts, as no economy has reported data for that
-  year yet.</li>
-  <li><strong>Groups</strong>: World Bank income groups of each data year (the classification
-  published in July of that year; the latest list for later years), UN LDC/LLDC/SIDS lists,
-  and the eight SDG regions built from UN M49.</li>
-  <li><strong>Gender parity score</strong>: women's value divided by men's (0.98–1.02 is
-  parity). Mobile phone <em>ownership</em> (SDG 5.b.1, aged 10+) stands in for the "use of a
-  mobile phone" quoted in paragraph 22.</li>
+  beside every figure. A coverage of 0% means the figure is an estimate only{all_nowcast}.</li>
+  <li><strong>Groups</strong>: {esc("; ".join(facts.group_schemes(data)))}.</li>
+  <li><strong>Gender parity score</strong>: women's value divided by men's ({parity} is
+  parity).</li>
 </ul>
 <p><strong>How these figures differ from ITU's.</strong> ITU estimates missing countries with its
 own models and operator data, which are not published; ictstats uses the published country
 series only, with the open models above. These are ictstats estimates, not official ITU or
 United Nations figures. Full methodology, backtest and limits: the README of ictstats.</p>
 """
+
+
+def _attributions(data: ReportData) -> str:
+    """How to cite each source read (catalog/sources.yaml), data before classifications."""
+    known = {s.id: s for s in sources()}
+    read = [known[i] for i in dict.fromkeys(data.sources["source_id"]) if i in known]
+    ordered = sorted(read, key=lambda s: s.is_classification)
+    items = "".join(f"<li>{esc(a)}</li>" for a in dict.fromkeys(s.attribution for s in ordered))
+    return f"<ul>{items}</ul>"
 
 
 REVISIONS_SHOWN = 12
@@ -253,10 +258,9 @@ def _revisions(data: ReportData) -> str:
                 "nothing to compare with.")
         return f"<p>{text}</p>"
     shown = revisions.head(REVISIONS_SHOWN)
-    names = data.group_names
     rows = "".join(
-        f"<tr><th scope=\"row\">{esc(r.indicator)} {esc(_breakdown(r.sex, r.location))}</th>"
-        f"<td>{esc(names.get(r.group_code, r.group_code))}</td><td class=\"num\">{r.year}</td>"
+        f"<tr><th scope=\"row\">{esc(style.series_label(r.indicator, r.sex, r.location))}</th>"
+        f"<td>{esc(style.group_label(r.group_code))}</td><td class=\"num\">{r.year}</td>"
         f"<td class=\"num\">{_num(r.previous_value)}</td><td class=\"num\">{_num(r.value)}</td>"
         f"<td class=\"num\">{signed(r.change) if pd.notna(r.change) else ''}</td>"
         f"<td>{esc(r.cause)}</td></tr>" for r in shown.itertuples())
@@ -278,11 +282,6 @@ def _had_previous(data: ReportData) -> bool:
     return "status" in runs and int((runs["status"] == "published").sum()) > 1
 
 
-def _breakdown(sex: str, location: str) -> str:
-    parts = [p for p in (sex, location) if p != "total"]
-    return f"({', '.join(parts)})" if parts else ""
-
-
 def write_page(data: ReportData, charts: list[Chart], chart_paths: dict[str, dict],
                out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -292,13 +291,9 @@ def write_page(data: ReportData, charts: list[Chart], chart_paths: dict[str, dic
     figures = "".join(_figure(c, i, chart_paths[c.id]["svg"])
                       for i, c in enumerate(charts, start=1))
     toc = "".join(f'<li><a href="#fig-{esc(c.id)}">{esc(c.title)}</a></li>' for c in charts)
-    tables = (_headline_table(h)
-              + _group_year_table(data, 2, "IT_USE_ii99", "total", "total",
-                                  list(groups()), "Internet use by group and year")
-              + _group_year_table(data, 3, "IT_MOB_4GNTWK", "total", "total",
-                                  list(groups()),
-                                  "Population covered by at least a 4G network by group and "
-                                  "year"))
+    paged = [spec for spec in indicators().values() if spec.page_table]
+    tables = _headline_table(h) + "".join(_group_year_table(data, n, spec)
+                                          for n, spec in enumerate(paged, start=2))
     page = f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -311,8 +306,8 @@ def write_page(data: ReportData, charts: list[Chart], chart_paths: dict[str, dic
 <header>
   <h1>Connectivity figures for the WSIS+20 review</h1>
   <p class="lead">Headline connectivity figures of the WSIS+20 outcome document (paragraphs
-  20–22), recomputed openly from official ITU data with intervals and data coverage, for the
-  Partnership on Measuring ICT for Development.</p>
+  {facts.paragraphs(h)}), recomputed openly from official ITU data with intervals and data
+  coverage, for the Partnership on Measuring ICT for Development.</p>
   <p class="meta">ictstats publication {esc(run.get('run_id'))} · code version
   {esc(run.get('code_version'))} · published {esc(str(run.get('finished_at'))[:16])} UTC ·
   latest data year {end}</p>
@@ -357,13 +352,10 @@ def write_page(data: ReportData, charts: list[Chart], chart_paths: dict[str, dic
 </section>
 <section id="sources" aria-labelledby="sources-title">
   <h2 id="sources-title">Sources and licences</h2>
-  <p>Data: ITU (World Telecommunication/ICT Indicators database), as published by the World
-  Bank (World Development Indicators, CC BY 4.0), the UN SDG Global Database (ITU custodian;
-  free to reuse with attribution) and Our World in Data (CC BY 4.0); population: United
-  Nations, Department of Economic and Social Affairs, Population Division (2019), World
-  Population Prospects 2019 (CC BY 3.0 IGO), and the World Bank; income groups: World Bank
-  country classifications. Cite the original publishers and this publication; the figures are
-  ictstats calculations on their data.</p>
+  <p>Data and classifications, as their publishers ask them to be cited:</p>
+  {_attributions(data)}
+  <p>Cite the original publishers and this publication; the figures are ictstats calculations
+  on their data.</p>
   {_sources_table(data)}
 </section>
 </main>

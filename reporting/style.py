@@ -4,6 +4,7 @@ colour in every chart). Sexes and locations use Okabe & Ito's colour-blind-safe 
 from __future__ import annotations
 
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -12,7 +13,8 @@ import matplotlib
 if "matplotlib.pyplot" not in sys.modules:   # headless unless a session already chose a backend
     matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt
+import matplotlib.style
+import pandas as pd
 
 from catalog import BREAKDOWN_LABELS, groups, indicators
 from catalog import series_label as catalog_series_label
@@ -38,6 +40,11 @@ def group_label(code: str) -> str:
     return group.name if group else code
 
 
+def group_labels(codes: pd.Series) -> pd.Series:
+    """group_label of every code of a column."""
+    return codes.map({c: g.name for c, g in groups().items()}).fillna(codes)
+
+
 def short_label(code: str) -> str:
     group = groups().get(code)
     return group.short if group else code
@@ -54,8 +61,28 @@ def series_label(indicator: str, sex: str = "total", location: str = "total") ->
     return catalog_series_label(indicator, sex, location)
 
 
+_lock = threading.Lock()
+_users = 0
+_saved: dict = {}
+
+
 @contextmanager
 def chart_style():
-    """The shared style, applied for the duration of a block (leaves global state alone)."""
-    with plt.style.context(STYLE_FILE):
+    """The shared style for the duration of a block; the settings before it are restored
+    after it. Blocks may overlap in threads (the flow draws charts side by side): the first
+    block applies the style and the last restores the settings, so that no block finds the
+    style undone by another (matplotlib's style.context would restore them per block)."""
+    global _users, _saved
+    with _lock:
+        if _users == 0:
+            _saved = dict(matplotlib.rcParams.copy())
+            del _saved["backend"]    # as rc_context does: restoring it would reset it
+            matplotlib.style.use(STYLE_FILE)
+        _users += 1
+    try:
         yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                dict.update(matplotlib.rcParams, _saved)

@@ -2,15 +2,13 @@
 frozen header, column widths and a Notes sheet with sources, licences and method)."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import xlsxwriter
 
 from catalog import groups, indicators
-from reporting import style
+from reporting import facts, style
 from reporting.attribution import all_publishers
 from reporting.data import ReportData
 
@@ -29,34 +27,6 @@ DERIVED_COLUMNS = ["indicator", "measure", "unit", "sex", "location", "group_sch
                    "group_code", "group_name", "year", "value", "lower", "upper",
                    "population_coverage", "classification"]
 
-METHOD = [
-    ("Country values: the most recent release of each indicator x economy x year "
-     "(preferred_observations) from the publishers listed below; every value validated, "
-     "rejected values kept in the quarantine table of ict.duckdb."),
-    ("Estimates for missing years and economies (table estimates): interpolation on the logit "
-     "scale between observed years; nowcast after the last observation from the economy's "
-     "trend, shrunk towards its income group's and damped by 0.9 a year; a regression on "
-     "income group, SDG region and a related indicator for economies never observed; "
-     "female/male and urban/rural as the economy's gap to its total, scaled so that the "
-     "population-weighted mean of the members equals the total."),
-    ("Aggregates: population-weighted means over all {n} economies with a weight (UN WPP 2019, "
-     "World Bank population where WPP lacks the economy); no figure is suppressed for low "
-     "coverage: population_coverage gives the share of the group's population in economies "
-     "with reported data that year (0 for a nowcast year)."),
-    ("90% interval: 5th-95th percentile of {replicates} replicates in which every imputed value takes "
-     "an error drawn from the backtest residuals of its method and horizon; reported values "
-     "are taken as exact."),
-    ("Income groups: World Bank classification published in July of each data year (FY n+1 "
-     "for data year n), the latest list (FY25) for later years; see the classification column."),
-    ("Gender parity score: female / male (0.98-1.02 counts as parity). Mobile phone ownership "
-     "(SDG 5.b.1, aged 10+) is the nearest series to the 'use of a mobile phone' of WSIS+20 "
-     "paragraph 22."),
-    ("These are ictstats estimates, not official figures of ITU, the World Bank or the United "
-     "Nations; they are computed from the publishers' data and differ from ITU's own "
-     "estimates, which use data not published."),
-]
-
-
 # ---------------------------------------------------------------------------------------------
 # frames
 
@@ -70,7 +40,7 @@ def headline_frame(data: ReportData) -> pd.DataFrame:
 
 def _group_rank(codes: pd.Series) -> pd.Series:
     rank = {c: g.order for c, g in groups().items()}
-    return codes.map(lambda c: rank.get(c, len(rank)))
+    return codes.map(rank).fillna(len(rank))
 
 
 def aggregates_frame(data: ReportData) -> pd.DataFrame:
@@ -89,14 +59,10 @@ def derived_frame(data: ReportData) -> pd.DataFrame:
     return d[DERIVED_COLUMNS].reset_index(drop=True)
 
 
-SERIES_SHEETS = [
-    ("IT_USE_ii99", "total", "total"), ("IT_USE_ii99", "female", "total"),
-    ("IT_USE_ii99", "male", "total"), ("IT_USE_ii99", "total", "urban"),
-    ("IT_USE_ii99", "total", "rural"), ("IT_MOB_OWN", "total", "total"),
-    ("IT_MOB_OWN", "female", "total"), ("IT_MOB_OWN", "male", "total"),
-    ("IT_MOB_4GNTWK", "total", "total"), ("IT_MOB_3GNTWK", "total", "total"),
-    ("IT_MOB_2GNTWK", "total", "total"),
-]
+def series_sheets() -> list[tuple[str, str, str]]:
+    """The series with a group x year sheet of their own: each indicator's `tables`."""
+    return [(code, sex, location) for code, spec in indicators().items()
+            for sex, location in spec.tables]
 
 
 def wide_frame(aggregates: pd.DataFrame, indicator: str, sex: str, location: str
@@ -121,20 +87,22 @@ def _value_format(unit: str | None) -> str:
     return {"ratio": RATIO, "persons": PERSONS}.get(unit or "", PERCENT)
 
 
-def _cell(v):
-    if v is None:
-        return None
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating,)):
-        return None if np.isnan(v) else float(v)
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
+def _values(column: pd.Series) -> list:
+    """A column's cells: Python values, None where missing."""
+    values = column.tolist()
+    if column.hasnans:
+        values = [None if missing else v for v, missing in zip(values, column.isna())]
+    return values
+
+
+def _runs(keys: list) -> list[tuple[int, int, object]]:
+    """(start, stop, key) of each run of equal consecutive keys."""
+    runs, start = [], 0
+    for i in range(1, len(keys) + 1):
+        if i == len(keys) or keys[i] != keys[start]:
+            runs.append((start, i, keys[start]))
+            start = i
+    return runs
 
 
 class Book:
@@ -172,17 +140,16 @@ def _sheet(book: Book, title: str, frame: pd.DataFrame, formats: dict[str, str],
                 width = max(len(str(col)) + 2, 9)
         ws.set_column(j, j, width, book.fmt(num_format=fmt) if fmt and col not in by_row
                       else None)
-    columns = list(frame.columns)
-    row_fmt = [book.fmt(num_format=f) for f in row_formats] if row_formats is not None else []
-    for i, row in enumerate(frame.itertuples(index=False), start=1):
-        for j, v in enumerate(row):
-            v = _cell(v)
-            if v is None:
-                continue
-            if columns[j] in by_row and isinstance(v, (int, float)):
-                ws.write_number(i, j, v, row_fmt[i - 1])
-            else:
-                ws.write(i, j, v)
+    fmts = list(row_formats) if row_formats is not None else []
+    for j, col in enumerate(frame.columns):
+        values = _values(frame[col])
+        if col not in by_row:
+            ws.write_column(1, j, values)        # a None is skipped: no cell
+            continue
+        keys = [f if v is not None else None for f, v in zip(fmts, values)]
+        for start, stop, fmt in _runs(keys):
+            if fmt is not None:
+                ws.write_column(1 + start, j, values[start:stop], book.fmt(num_format=fmt))
     row, col = _cell_index(freeze)
     ws.freeze_panes(row, col)
     ws.autofilter(0, 0, len(frame), len(frame.columns) - 1)
@@ -196,6 +163,34 @@ def _cell_index(ref: str) -> tuple[int, int]:
     for ch in letters:
         col = col * 26 + ord(ch.upper()) - 64
     return int(ref[len(letters):]) - 1, col - 1
+
+
+def method_notes(data: ReportData) -> list[str]:
+    """The method in brief, with the run's own parameters, weights and classifications."""
+    parity = "-".join(f"{p:.2f}" for p in facts.PARITY)
+    return [
+        ("Country values: the most recent release of each indicator x economy x year "
+         "(preferred_observations) from the publishers listed below; every value validated, "
+         "rejected values kept in the quarantine table of ict.duckdb."),
+        ("Estimates for missing years and economies (table estimates): interpolation on the "
+         "logit scale between observed years; nowcast after the last observation from "
+         f"{facts.nowcast_rule(data)}; a regression on income group, SDG region and a "
+         "related indicator for economies never observed; female/male and urban/rural as the "
+         "economy's gap to its total, scaled so that the population-weighted mean of the "
+         "members equals the total."),
+        (f"Aggregates: population-weighted means over all {facts.economies(data)} economies "
+         f"with a weight ({facts.weight_sources(data)}); no figure is suppressed for low "
+         "coverage: population_coverage gives the share of the group's population in "
+         "economies with reported data that year (0 for a nowcast year)."),
+        (f"90% interval: 5th-95th percentile of {facts.replicates(data)} replicates in which "
+         "every imputed value takes an error drawn from the backtest residuals of its method "
+         "and horizon; reported values are taken as exact."),
+        "Groups: " + "; ".join(facts.group_schemes(data)) + "; see the classification column.",
+        f"Gender parity score: female / male ({parity} counts as parity).",
+        ("These are ictstats estimates, not official figures of ITU, the World Bank or the "
+         "United Nations; they are computed from the publishers' data and differ from ITU's "
+         "own estimates, which use data not published."),
+    ]
 
 
 def _notes_sheet(book: Book, data: ReportData, contents: list[str]) -> None:
@@ -220,16 +215,17 @@ def _notes_sheet(book: Book, data: ReportData, contents: list[str]) -> None:
     add(["Publication"], bold)
     for k, v in [("run id", run.get("run_id")), ("code version", run.get("code_version")),
                  ("published (UTC)", str(run.get("finished_at"))),
-                 ("random seed", _cell(run.get("seed"))),
+                 ("random seed", int(run["seed"])),
                  ("latest data year", run["parameters"].get("year")),
-                 ("replicates", run["parameters"].get("replicates"))]:
+                 ("replicates", facts.replicates(data)),
+                 ("estimation parameters", ", ".join(
+                     f"{k} {v}" for k, v in facts.estimation(data).items()
+                     if k not in ("last_year", "seed", "replicates")))]:
         add([k, v])
     add()
     add(["Method (summary of the README's methodology)"], bold)
-    world = data.aggregates[data.aggregates["group_code"] == "WLD"]
-    n = int(world["n_economies"].max()) if len(world) else 0
-    for m in METHOD:
-        add(["", m.format(n=n, replicates=run["parameters"].get("replicates", "the"))])
+    for m in method_notes(data):
+        add(["", m])
     add()
     add(["Units and number formats"], bold)
     add(["", ("Percent values (value, lower, upper, quoted_value, difference) are "
@@ -275,9 +271,10 @@ def write_headline(data: ReportData, out_dir: Path) -> dict[str, Path]:
            row_formats=frame["unit"].map(_value_format),
            widths={"figure": 42, "note": 80, "quoted_source": 30, "classification": 24})
     _notes_sheet(wb, data, [
-        ("Headline: the twelve figures of WSIS+20 outcome paragraphs 20-22 - our value, 90% "
-         "interval (lower, upper) and population coverage beside the quoted value and the "
-         "difference (value - quoted_value, percentage points).")])
+        (f"Headline: the {len(frame)} figures of WSIS+20 outcome paragraphs "
+         f"{facts.paragraphs(frame).replace('–', '-')} - our value, 90% interval (lower, "
+         "upper) and population coverage beside the quoted value and the difference (value - "
+         "quoted_value, percentage points).")])
     wb.close()
     return {"headline_csv": csv, "headline_xlsx": xlsx}
 
@@ -289,7 +286,7 @@ def sheet_name(indicator: str, sex: str, location: str) -> str:
 def xlsx_derived(derived: pd.DataFrame) -> pd.DataFrame:
     """The rows of aggregates_derived in the workbook: ratios, and persons with / without
     for the whole population (the CSV has every row)."""
-    keep = (derived["measure"].isin(["gender_parity_score", "urban_rural_ratio"])
+    keep = ((derived["unit"] == "ratio")
             | ((derived["sex"] == "total") & (derived["location"] == "total")))
     return derived[keep].reset_index(drop=True)
 
@@ -319,7 +316,7 @@ def write_aggregates(data: ReportData, out_dir: Path) -> dict[str, Path]:
     der.to_csv(paths["aggregates_derived_csv"], index=False)
     wb = Book(paths["aggregates_xlsx"])
     contents = []
-    for code, sex, loc in SERIES_SHEETS:
+    for code, sex, loc in series_sheets():
         wide = wide_frame(agg, code, sex, loc)
         if wide.empty:
             continue

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from catalog import UNIT_RANGES, indicators
+from catalog import POSITIVE_UNITS, UNIT_RANGES, indicators
 
 SEXES = ["total", "female", "male"]
 LOCATIONS = ["total", "urban", "rural"]
@@ -29,6 +30,10 @@ REASONS = {
                    "publisher's nature/status code is unknown",
     "unit_matches_indicator": "unit does not match the indicator's unit in the catalog",
     "value_in_unit_range": "value {value} is outside the range its unit allows",
+    "finite_value": "value {value} is not a finite number (infinite, or beyond the range of a "
+                    "float): a transcription or export error",
+    "positive_value": "value {value} is not above zero: an economy's population is never 0 or "
+                      "less (a missing value written as 0?)",
     "year_not_in_future": "year is later than the current year for a series without projections",
     "not_nullable": "required value is missing",
 }
@@ -36,8 +41,13 @@ REASONS = {
 ROW_CHECK_COLUMN = {
     "unit_matches_indicator": "unit",
     "value_in_unit_range": "value",
+    "positive_value": "value",
     "year_not_in_future": "year",
 }
+
+
+def _finite(values: pd.Series) -> pd.Series:
+    return pd.Series(np.isfinite(values.to_numpy(dtype="float64")), index=values.index)
 
 
 def _unit_range_ok(df: pd.DataFrame) -> pd.Series:
@@ -48,7 +58,11 @@ def _unit_range_ok(df: pd.DataFrame) -> pd.Series:
             ok &= ~mask | (df["value"] >= low)
         if high is not None:
             ok &= ~mask | (df["value"] <= high)
-    return ok
+    return ok | ~_finite(df["value"])  # a value that is not finite fails `finite_value` alone
+
+
+def _positive_ok(df: pd.DataFrame) -> pd.Series:
+    return ~df["unit"].isin(POSITIVE_UNITS) | (df["value"] > 0) | ~_finite(df["value"])
 
 
 def _unit_matches(df: pd.DataFrame) -> pd.Series:
@@ -73,7 +87,8 @@ def observation_schema(known_iso3: set[str]) -> pa.DataFrameSchema:
                 FIRST_YEAR, PROJECTION_HORIZON, name="plausible_year")),
             "sex": pa.Column(str, pa.Check.isin(SEXES, name="sex_code")),
             "location": pa.Column(str, pa.Check.isin(LOCATIONS, name="location_code")),
-            "value": pa.Column(float, nullable=False),
+            "value": pa.Column(float, pa.Check(_finite, name="finite_value"),
+                               nullable=False),
             "unit": pa.Column(str),
             "status": pa.Column(str, pa.Check.isin(STATUSES, name="status_code")),
             "source": pa.Column(str),
@@ -82,6 +97,7 @@ def observation_schema(known_iso3: set[str]) -> pa.DataFrameSchema:
         checks=[
             pa.Check(_unit_matches, name="unit_matches_indicator"),
             pa.Check(_unit_range_ok, name="value_in_unit_range"),
+            pa.Check(_positive_ok, name="positive_value"),
             pa.Check(_year_not_in_future, name="year_not_in_future"),
         ],
         strict=False,

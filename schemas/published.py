@@ -42,7 +42,7 @@ METHODS = ["observed", "release_adjusted", "interpolation", "nowcast", "backcast
 MEASURES = ["gender_parity_score", "urban_rural_ratio", "persons_with", "persons_without"]
 CAUSES = ["new or revised data", "classification", "re-estimation", "new figure",
           "figure withdrawn"]
-RUN_STATUSES = ["published", "failed", "interrupted"]
+RUN_STATUSES = ["published", "failed", "refused", "interrupted"]
 AGES = ["total", "10+", "15+"]
 SHA256 = r"^[0-9a-f]{64}$"
 ROUNDING = 1e-9   # relative: sums and differences of the same numbers in another order
@@ -230,6 +230,9 @@ def _observation_columns() -> dict:
         "column": _text("column (or field) of that file that held the value"),
         "release_date": _date("date of that release (catalog/sources.yaml); orders releases "
                               "for precedence"),
+        "file_rank": _count("rank of that file among the files of its source (1: the latest "
+                            "release by the source's release_rule in catalog/sources.yaml); "
+                            "orders the files of one source for precedence"),
     }
 
 
@@ -249,8 +252,10 @@ def _observations() -> pa.DataFrameSchema:
 def _preferred_observations() -> pa.DataFrameSchema:
     return _schema(
         "View of observations with one value per indicator x economy x year x sex x location: "
-        "the most recent release wins (release_date), ties broken by source, then by the later "
-        "release name and file name. The columns are those of observations.",
+        "the most recent release wins (release_date), ties broken by source, then by the "
+        "file's rank among the files of its source (file_rank: the catalog's release_rule, the "
+        "version in the file's name in natural order), then by the later release name and file "
+        "name. The columns are those of observations.",
         _observation_columns(),
         unique=["indicator", "iso3", "year", "sex", "location"])
 
@@ -424,6 +429,10 @@ def _sources() -> pa.DataFrameSchema:
             "release": _release("the publisher's release (edition) of the file, as the catalog "
                                 "names it or as the file itself says"),
             "release_date": _date("date of the release (catalog/sources.yaml)"),
+            "file_rank": _count("rank of the file among the files of its source, 1 for the "
+                                "latest release by the source's release_rule (catalog/"
+                                "sources.yaml: the version in its name, in natural order); "
+                                "for one key, the value of the file ranked first is preferred"),
             "sha256": _text("SHA-256 checksum of the file as read (hex)",
                             pa.Check.str_matches(SHA256)),
             "bytes": _count("size of the file in bytes"),
@@ -433,10 +442,50 @@ def _sources() -> pa.DataFrameSchema:
                                        "row (table quarantine)"),
             "values_accepted": _count("values accepted from the file (a row of a wide file "
                                       "holds several)"),
+            "economies": _count("economies with at least one accepted value in the file "
+                                "(empty for a classification file)", nullable=True),
+            "notes": _text("what the file's figures rest on beyond its rows: a shrink published "
+                           "with --accept-shrink, columns ignored; empty if nothing",
+                           nullable=True),
         },
         checks=[pa.Check(lambda df: df["rows_accepted"] + df["rows_quarantined"]
                          == df["rows_read"], name="rows_accepted + rows_quarantined = "
                                                   "rows_read")])
+
+
+def _groups_changes() -> pa.DataFrameSchema:
+    return _schema(
+        "Members a group lost or gained: between classification files (an economy the country "
+        "codes lack that another file places in a region), between vintages (an economy in one "
+        "World Bank income list and not the next) and since the previous publication; the "
+        "years affected, before and after what, and why.",
+        {
+            "group_scheme": _group_scheme(),
+            "group_code": _group_code(),
+            "group_name": _group_name(),
+            "iso3": _iso3("the member economy"),
+            "change": _text("removed, added, or unplaced (in no group of the scheme)",
+                            pa.Check.isin(["removed", "added", "unplaced"])),
+            "first_year": _year("first data year the change affects"),
+            "last_year": _year("last data year the change affects"),
+            "before": _text("the classification file or vintage (or publication) the member "
+                            "was in", nullable=True),
+            "after": _text("the one it is not in", nullable=True),
+            "note": _text("why, in words", nullable=True),
+        })
+
+
+def _economy_regions() -> pa.DataFrameSchema:
+    return _schema(
+        "Each economy's UN M49 code and region as a second classification file (the Open Data "
+        "Watch list) gives them: where an economy the country codes lack belongs.",
+        {
+            "iso3": _iso3(),
+            "m49": _count("UN M49 code of the economy", dtype="Int64", nullable=True),
+            "m49_region": _count("UN M49 code of its region", dtype="Int64"),
+            "source": _source("the source id of the file (catalog/sources.yaml)"),
+            "file": _text("the file it comes from"),
+        })
 
 
 def _quarantine() -> pa.DataFrameSchema:
@@ -457,6 +506,11 @@ def _quarantine() -> pa.DataFrameSchema:
                            "number, unique_key, percent_scale, row_shape, known_economy or "
                            "year"),
             "reason": _text("why the value was rejected, for a person"),
+            "iso3": _text("ISO 3166-1 alpha-3 code of the economy the rejected value was "
+                          "about, where the row names one", nullable=True),
+            "year": pa.Column("Int64", nullable=True,
+                              description="year the rejected value was for, where the row "
+                                          "gives one"),
             "source": _source("the file"),
         })
 
@@ -472,8 +526,9 @@ def _runs() -> pa.DataFrameSchema:
             "finished_at": pa.Column(pa.DateTime, nullable=True,
                                      description="when it ended (UTC); empty if it was "
                                                  "interrupted"),
-            "status": _text("published, failed, or interrupted (the run was killed or crashed "
-                            "before it ended)", pa.Check.isin(RUN_STATUSES)),
+            "status": _text("published, failed, refused (another run held the publication "
+                            "lock), or interrupted (the run was killed or crashed before it "
+                            "ended)", pa.Check.isin(RUN_STATUSES)),
             "message": _text("why a failed run did not publish; empty otherwise", nullable=True),
             "code_version": _text("git describe of the code (or the package version)"),
             "code_fingerprint": _text("hash of the pipeline's code and catalogs"),
@@ -870,6 +925,8 @@ _BUILDERS = {
     "indicators": _indicators,
     "sources": _sources,
     "quarantine": _quarantine,
+    "groups_changes": _groups_changes,
+    "economy_regions": _economy_regions,
     "runs": _runs,
     "weights": _weights,
     "groups": _groups,

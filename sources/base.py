@@ -14,19 +14,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from sources.files import SourceError, decode
+from sources.listing import header_line, no_header_problem
+
+__all__ = ["SourceError"]  # defined in sources.files (no pandas), raised from here by adapters
+
 OBSERVATION_COLUMNS = [
     "indicator", "iso3", "year", "sex", "location", "value", "unit", "status", "source", "release",
 ]
-QUARANTINE_COLUMNS = ["file", "row", "column", "value", "check", "reason"]
-
-
-class SourceError(Exception):
-    """A file that cannot be used at all. The message is one line a person understands."""
-
-    def __init__(self, path: Path | str, problem: str):
-        self.path = str(path)
-        self.problem = problem
-        super().__init__(f"{Path(path).name}: {problem}")
+QUARANTINE_COLUMNS = ["file", "row", "column", "value", "check", "reason", "iso3", "year"]
 
 
 @dataclass
@@ -36,6 +32,10 @@ class Extract:
     tables: dict[str, pd.DataFrame]  # curated table name -> rows (observations, economies, ...)
     rows_read: int
     quarantine: pd.DataFrame = field(default_factory=lambda: empty_quarantine())
+    notes: list[str] = field(default_factory=list)  # what a reader should know (columns ignored)
+    # indicator -> the economies the file has rows of, accepted or quarantined (completeness:
+    # an economy whose values were all rejected is not missing from the file)
+    seen: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def rows_quarantined(self) -> int:
@@ -64,12 +64,22 @@ class Context:
 
 
 def empty_quarantine() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in QUARANTINE_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype="Int64" if c in ("row", "year") else "object")
+                         for c in QUARANTINE_COLUMNS})
 
 
-def quarantine_rows(file: str, rows, column, values, check: str, reason) -> pd.DataFrame:
-    """Build quarantine records; `rows`, `values` (and `column`, `reason`) may be sequences."""
+def quarantine_rows(file: str, rows, column, values, check: str, reason,
+                    of: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Build quarantine records; `rows`, `values` (and `column`, `reason`) may be sequences.
+    `of`: the rejected records themselves, whose `iso3` and `year` (where they have them)
+    say which economy and year each rejected value was about."""
     n = len(rows)
+    economy, year = [None] * n, [None] * n
+    if of is not None and len(of) == n:
+        if "iso3" in of:
+            economy = [None if pd.isna(v) else str(v) for v in of["iso3"]]
+        if "year" in of:
+            year = pd.to_numeric(of["year"], errors="coerce").tolist()
     frame = pd.DataFrame({
         "file": [file] * n,
         "row": list(rows),
@@ -77,7 +87,11 @@ def quarantine_rows(file: str, rows, column, values, check: str, reason) -> pd.D
         "value": [None if pd.isna(v) else str(v) for v in values],
         "check": [check] * n,
         "reason": list(reason) if isinstance(reason, (list, pd.Series)) else [reason] * n,
+        "iso3": economy,
+        "year": year,
     })
+    year_values = pd.to_numeric(frame["year"], errors="coerce")
+    frame["year"] = year_values.where(year_values % 1 == 0).astype("Int64")
     return frame.astype({"row": "Int64"})
 
 
@@ -89,30 +103,38 @@ def read_text(path: Path) -> str:
         raise SourceError(path, f"cannot be read ({exc.strerror})") from exc
     if not data.strip():
         raise SourceError(path, "is empty")
-    nul = data.find(b"\x00")  # no text file has NULs; UTF-16 has one in every ASCII char
-    if nul >= 0:
-        raise SourceError(path, f"is not valid UTF-8 text (NUL byte at offset {nul}: "
-                                "UTF-16 or binary data)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(
-            path, f"is not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
-        ) from exc
+    return decode(data, path)
 
 
-def read_csv_strings(path: Path, header_starts_with: str | None = None) -> tuple[pd.DataFrame, int]:
+# More than this share of a file's rows misshapen: the header does not describe the rows.
+MISSHAPEN_FILE_SHARE = 0.5
+
+
+def read_csv_strings(path: Path, header_starts_with: str | None = None,
+                     header_with: tuple[str, ...] = ()) -> tuple[pd.DataFrame, int]:
     """Read a CSV as strings, keeping the file's line number of every data row in `_row`.
 
-    `header_starts_with` finds the header line after any preamble (the World Bank's four
-    metadata lines). Rows with more or fewer fields than the header are kept aside in
-    `frame.attrs["ragged"]` as (line, n_fields) so the caller can quarantine them: that is
-    how a truncated or misaligned file shows up. Returns the frame and the header's line number.
+    `header_with` finds the header line after any preamble (the World Bank's four metadata
+    lines): the first line holding any of those columns, in any order (`header_starts_with`:
+    the first line whose first cell is that). `sources.read.read_file` has checked the header
+    against the layout's key columns from the first 64 KiB before: junk is rejected before it
+    is read whole.
+
+    Rows with more or fewer fields than the header are kept aside in
+    `frame.attrs["ragged"]` as (line, n_fields) so the caller can quarantine them: that is how
+    a misaligned row shows up. A last row cut short (fewer fields and no line break after it,
+    or a quote left open) means the file itself is incomplete, and more than half the rows
+    misshapen means the header is not theirs: both are a SourceError. Returns the frame and
+    the header's line number.
     """
     text = read_text(path)
     lines = list(csv.reader(io.StringIO(text, newline="")))
     header_index = 0
-    if header_starts_with is not None:
+    if header_with:
+        header_index = header_line(lines, header_with)
+        if header_index is None:
+            raise SourceError(path, no_header_problem(header_with))
+    elif header_starts_with is not None:
         for i, fields in enumerate(lines[:50]):
             if fields and fields[0].strip() == header_starts_with:
                 header_index = i
@@ -121,26 +143,56 @@ def read_csv_strings(path: Path, header_starts_with: str | None = None) -> tuple
             raise SourceError(path, f"no header line starting with '{header_starts_with}'")
     # csv.reader counts records, not lines: quoted values in this data never span lines.
     header = [h.strip() for h in lines[header_index]]
+    raw_width = len(header)
     while header and header[-1] == "":
         header.pop()  # trailing empty unnamed column(s), as in the World Bank urban file
     width = len(header)
     rows, numbers, ragged = [], [], []
+    last = None
     for offset, fields in enumerate(lines[header_index + 1:], start=header_index + 2):
         if not fields or all(f.strip() == "" for f in fields):
             continue
-        trimmed = fields[:width] if all(f.strip() == "" for f in fields[width:]) else fields
-        if len(trimmed) != width:
+        last = (offset, fields)
+        # a row has the header's fields, with or without its trailing unnamed empty ones;
+        # one more, even empty, is a row the header does not describe (a header cell lost)
+        fits = len(fields) in (width, raw_width) and all(f.strip() == "" for f in fields[width:])
+        trimmed = fields[:width] if fits else fields
+        if not fits:
             ragged.append((offset, len(fields)))
             continue
         rows.append(trimmed)
         numbers.append(offset)
     if not rows and not ragged:
         raise SourceError(path, "has a header but no data rows")
+    _check_complete(path, text, last, width)
+    if len(ragged) >= 3 and len(ragged) > MISSHAPEN_FILE_SHARE * (len(rows) + len(ragged)):
+        line, n = ragged[0]
+        raise SourceError(path, f"{len(ragged)} of {len(rows) + len(ragged)} rows do not have "
+                                f"the header's {width} fields (line {line} has {n}): the "
+                                "header does not describe the rows (misaligned or mixed file)")
     frame = pd.DataFrame(rows, columns=_unique_names(header), dtype="str")
     frame["_row"] = numbers
     frame.attrs["ragged"] = ragged
     frame.attrs["width"] = width
     return frame, header_index + 1
+
+
+def _check_complete(path: Path, text: str, last, width: int) -> None:
+    """The file's last record cut short: a quote left open (an odd number of quote marks, and
+    the last record running to the end of the file inside it), or too few fields and no line
+    break after them. A cut inside the last value of a complete-looking last line without a
+    line break cannot be told from a file that merely lacks a final line break (the OWID
+    coverage file has none): the shrink check (sources/completeness.py) is the defence there."""
+    if last is None:
+        return
+    line, fields = last
+    if text.count('"') % 2 and (len(fields) < width or any("\n" in f for f in fields[-1:])):
+        raise SourceError(path, f"is cut short: a quote opened on line {line} is never "
+                                "closed (an incomplete download or copy)")
+    if len(fields) < width and not text.endswith(("\n", "\r")):
+        raise SourceError(path, f"is cut short: its last line ({line}) ends without a line "
+                                f"break after {len(fields)} of the header's {width} fields "
+                                "(an incomplete download or copy)")
 
 
 def ragged_quarantine(file: str, frame: pd.DataFrame) -> pd.DataFrame:

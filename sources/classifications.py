@@ -44,7 +44,8 @@ def _income(frame: pd.DataFrame, path: Path, entry: Source, rows_read: int,
     repeat = frame.duplicated(["iso3", "fiscal_year", "income_group"])
     q_repeat = quarantine_rows(path.name, frame.loc[repeat, "row"], "iso3",
                                frame.loc[repeat, "iso3"], "unique_key",
-                               "repeats the income group of an earlier row for this economy and year: kept once")
+                               "repeats the income group of an earlier row for this economy and year: kept once",
+                               of=frame.loc[repeat])
     accepted, quarantine = apply_schema(frame[~repeat], cls.income_groups_schema, path.name,
                                         cls.REASONS)
     quarantine = pd.concat([q_repeat, quarantine], ignore_index=True)
@@ -187,13 +188,25 @@ def read_wb_oghist_long(path: Path, entry: Source, ctx=None) -> Extract:
 
 
 def read_odw_codes(path: Path, entry: Source, ctx=None) -> Extract:
-    """Open Data Watch codes: WB income group as of July 2020 (FY21)."""
+    """Open Data Watch codes: WB income group as of July 2020 (FY21), and each economy's UN M49
+    code and M49 region (a second opinion on where an economy belongs, should the country
+    codes lack it: indicators/membership.py `classification_changes`)."""
     raw, _ = read_csv_strings(path)
     code_col = "World Bank Income Group Code (July 2020)"
     check_layout(path, raw, raw_layouts.ODW_CODES)
     frame = raw.rename(columns={"ISO-3 Code": "iso3", code_col: "income_group", "_row": "row"})
     frame = frame.assign(fiscal_year=2021, column=code_col)
-    extract = _income(frame, path, entry, len(raw))
+    extra = {}
+    if {"UN M49 Code", "UN M49 Region Code"} <= set(raw.columns):
+        regions = pd.DataFrame({
+            "iso3": raw["ISO-3 Code"].str.strip(),
+            "m49": pd.to_numeric(raw["UN M49 Code"], errors="coerce").astype("Int64"),
+            "m49_region": pd.to_numeric(raw["UN M49 Region Code"], errors="coerce")
+            .astype("Int64"),
+        }).dropna(subset=["m49_region"])
+        extra["economy_regions"] = regions[regions["iso3"].str.fullmatch(r"[A-Z0-9]{3}")] \
+            .assign(source=entry.id, file=path.name).reset_index(drop=True)
+    extract = _income(frame, path, entry, len(raw), extra=extra)
     extract.quarantine = pd.concat([extract.quarantine, ragged_quarantine(path.name, raw)],
                                    ignore_index=True)
     return extract

@@ -11,25 +11,17 @@ its publisher, licence, attribution and release (only files the catalog reads ar
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import sys
 from pathlib import Path
 
 from catalog import Source
+from sources.files import sha256
 from sources.read import files_in
 from sources.retrievals import EDITION_PREFIX, MANIFEST
 
 ATTRIBUTION = "ATTRIBUTION.md"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def manifest_of(edition: Path) -> dict:

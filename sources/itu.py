@@ -67,7 +67,8 @@ def read_itu_xls(path: Path, entry: Source, ctx: Context) -> Extract:
     q_names = quarantine_rows(path.name, rows[unmatched.to_numpy()], "Economy name",
                               names[unmatched], "known_economy",
                               [f"economy name {n!r} matches no known economy"
-                               for n in names[unmatched]])
+                               for n in names[unmatched]],
+                              of=pd.DataFrame({"year": data.loc[unmatched.to_numpy(), year_col]}))
     parts = []
     for j, (sex, location) in cells.items():
         parts.append(pd.DataFrame({

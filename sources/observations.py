@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from catalog import Source
-from sources.base import Context, Extract, quarantine_rows, ragged_quarantine
+from sources.base import Context, Extract, empty_quarantine, quarantine_rows, ragged_quarantine
 from sources.validate import validate_observations
 
 AGGREGATE_COLUMNS = ["indicator", "group_code", "year", "sex", "location", "value", "unit",
@@ -28,20 +29,31 @@ def finish(long: pd.DataFrame, path: Path, entry: Source, ctx: Context, rows_rea
     else:
         is_aggregate = long["iso3"].isin(ctx.aggregate_codes)
     aggregates = long[is_aggregate]
-    accepted, quarantine = validate_observations(long[~is_aggregate], path.name,
-                                                 set(ctx.known_iso3))
+    countries = long[~is_aggregate]
+    seen = {str(code): sorted(part["iso3"].astype(str).unique())
+            for code, part in countries.groupby("indicator")}
+    accepted, quarantine = validate_observations(countries, path.name, set(ctx.known_iso3))
     tables = {"observations": accepted}
+    q_aggregates = empty_quarantine()
     if len(aggregates):
         values = pd.to_numeric(aggregates["value_text"], errors="coerce")
+        # kept for comparison only, but never as inf or 1e309: a non-finite one is quarantined
+        infinite = values.notna() & ~np.isfinite(values.to_numpy(dtype="float64"))
+        bad = aggregates[infinite]
+        q_aggregates = quarantine_rows(
+            path.name, bad["row"], bad["column"], bad["value_text"], "schema:finite_value",
+            [f"publisher aggregate {v!r} of {g} is not a finite number"
+             for v, g in zip(bad["value_text"], bad["iso3"])], of=bad)
         tables["publisher_aggregates"] = (
-            aggregates.assign(value=values, group_code=aggregates["iso3"])
+            aggregates.assign(value=values, group_code=aggregates["iso3"])[~infinite]
             .dropna(subset=["value"])[AGGREGATE_COLUMNS]
         )
-    quarantine = pd.concat([q_year, quarantine], ignore_index=True)
+    quarantine = pd.concat([q for q in (q_year, quarantine, q_aggregates) if len(q)]
+                           or [empty_quarantine()], ignore_index=True)
     if raw is not None:
         quarantine = pd.concat([quarantine, ragged_quarantine(path.name, raw)],
                                ignore_index=True)
-    return Extract(tables, rows_read, quarantine)
+    return Extract(tables, rows_read, quarantine, seen=seen)
 
 
 def _parse_years(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -53,6 +65,6 @@ def _parse_years(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFr
     ok = year.notna() & (year % 1 == 0)
     bad = long[~ok]
     quarantine = quarantine_rows(file, bad["row"], bad["year_column"], text[~ok], "year",
-                                 [f"year {t!r} is not a whole number" for t in text[~ok]])
+                                 [f"year {t!r} is not a whole number" for t in text[~ok]], of=bad)
     # `year_column` stays: a year failing the schema is reported in its own column
     return long[ok].assign(year=year[ok].astype("int64")), quarantine

@@ -20,16 +20,22 @@ OWID_COUNTRY_CODES = {"OWID_KOS": "XKX"}
 def read_owid(path: Path, entry: Source, ctx: Context) -> Extract:
     raw, _ = read_csv_strings(path)
     check_layout(path, raw, raw_layouts.OWID_GRAPHER)
-    series = [c for c in raw.columns if c not in ("Entity", "Code", "Year", "_row")]
-    if not series:
+    columns = [c for c in raw.columns if c not in ("Entity", "Code", "Year", "_row")]
+    if not columns:
         raise SourceError(path, "wrong layout: no value columns after Entity, Code, Year")
     codes = {}
-    for column in series:
+    for column in columns:
         try:
             codes[column] = code_for(column)
         except KeyError:
-            raise SourceError(path, f"column {column!r} is not a series in the indicator "
-                              "catalog") from None
+            continue
+    if not codes:
+        raise SourceError(path, f"column {columns[0]!r} is not a series in the indicator "
+                          "catalog (nor any other column after Entity, Code, Year)")
+    # Columns in any order; others than the catalogued series (OWID adds "Continent", world
+    # regions, …) are not data: ignored, and noted.
+    series = list(codes)
+    ignored = [c for c in columns if c not in codes]
     long = raw.melt(id_vars=["Entity", "Code", "Year", "_row"], value_vars=series,
                     var_name="column", value_name="value_text")
     long["Code"] = long["Code"].str.strip().replace(OWID_COUNTRY_CODES)
@@ -42,4 +48,8 @@ def read_owid(path: Path, entry: Source, ctx: Context) -> Extract:
     )
     long["unit"] = long["indicator"].map(lambda c: indicators()[c].unit)
     long = long.drop(columns=["Entity", "Code", "Year", "_row"])
-    return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+    extract = finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+    if ignored:
+        extract.notes.append(f"column(s) {', '.join(repr(c) for c in ignored)} ignored: not a "
+                             "series in the indicator catalog")
+    return extract

@@ -77,7 +77,8 @@ def read_wpp_single_age(path: Path, entry: Source, ctx: Context) -> Extract:
     bad = numbers.isna().any(axis=1)
     quarantine = quarantine_rows(
         path.name, countries.loc[bad, "row"], "PopTotal", countries.loc[bad, "PopTotal"],
-        "number", "a year, age or population in this row is not a number")
+        "number", "a year, age or population in this row is not a number",
+        of=countries.loc[bad].rename(columns={"ISO3_code": "iso3", "Time": "year"}))
     good = countries[~bad].assign(**{c: numbers.loc[~bad, c] for c in numbers.columns})
     sums = []
     for name, min_age in (("WPP.POP.TOTL", 0), ("WPP.POP.10UP", 10), ("WPP.POP.15UP", 15)):

@@ -1,15 +1,20 @@
 """Read every source file under a directory: classifications first, then the data files."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from catalog import Source, sources
+from catalog import Source
 from sources import classifications, itu, owid, population, un_sdg, world_bank
 from sources.base import Context, Extract, SourceError
+from sources.files import path_problem
 from sources.itu import normalise_name
+from sources.listing import files_in, header_problem
+from sources.plausibility import cross_check
+
+__all__ = ["files_in"]  # sources.listing: every match, regular file or not
 
 ADAPTERS = {
     "country_codes": classifications.read_country_codes,
@@ -52,27 +57,18 @@ class FileResult:
     path: Path
     extract: Extract | None = None
     error: SourceError | None = None
-
-
-def files_in(source_dir: Path) -> list[tuple[Source, Path]]:
-    """Every (source, file) found under `source_dir`, classifications first, in a stable
-    order (catalog order, then file name)."""
-    found = []
-    for entry in sources():
-        for path in sorted(Path(source_dir).glob(entry.pattern)):
-            if path.is_file():
-                found.append((entry, path))
-    return sorted(found, key=lambda ep: (not ep[0].is_classification,))
+    notes: list[str] = field(default_factory=list)  # found after reading (a shrink accepted)
 
 
 def read_all(source_dir: Path) -> list[FileResult]:
-    """Every catalogued file under `source_dir`, read and validated; failures kept as errors.
-    (The flow reads the same files as one task each: classifications, then the others.)"""
+    """Every catalogued file under `source_dir`, read and validated, then checked against each
+    other (sources.plausibility); failures kept as errors. (The flow reads the same files as
+    one task each: classifications, then the others, and checks them in the same way.)"""
     files = files_in(source_dir)
     classifications = read_classifications(files)
     ctx = context_of(classifications)
-    return classifications + [read_file(entry, path, ctx) for entry, path in files
-                              if not entry.is_classification]
+    return cross_check(classifications + [read_file(entry, path, ctx) for entry, path in files
+                                          if not entry.is_classification])
 
 
 def read_classifications(files: list[tuple[Source, Path]]) -> list[FileResult]:
@@ -84,6 +80,12 @@ def context_of(classifications: list[FileResult]) -> Context:
 
 
 def read_file(entry: Source, path: Path, ctx: Context | None) -> FileResult:
+    """One file read by its adapter, or its error: not a regular readable file, a header
+    that is not its layout's (both found without reading more than 64 KiB), or whatever the
+    adapter finds."""
+    problem = path_problem(path) or header_problem(entry, path)
+    if problem:
+        return FileResult(entry, path, error=SourceError(path, problem))
     try:
         return FileResult(entry, path, extract=ADAPTERS[entry.adapter](path, entry, ctx))
     except SourceError as err:

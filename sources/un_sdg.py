@@ -11,6 +11,7 @@ import pandas as pd
 
 from catalog import Source, code_for, indicators
 from schemas import raw as raw_layouts
+from schemas.layouts import ddf_parts
 from sources.base import Context, Extract, SourceError, read_csv_strings
 from sources.observations import finish
 from sources.validate import check_layout
@@ -57,23 +58,44 @@ def _mark_aggregates(long: pd.DataFrame, ctx: Context) -> pd.DataFrame:
     return long.assign(iso3=iso3, is_aggregate=is_aggregate).drop(columns="geo")
 
 
-def _ddf_keys(path: Path) -> list[str]:
-    """Key columns named in a DDF datapoints file name: ddf--datapoints--<series>--by--<keys>."""
-    _, _, keys = path.stem.partition("--by--")
-    return [k for k in keys.split("--") if k]
+# Columns of DDF datapoints files that are keys (breakdowns), not the series.
+DDF_KEYS = {"geo_area", "year", "nature", "sex", "age", "units", "location", "freq",
+            "type_of_speed", "reporting_type", "observation_status", "time_detail", "source"}
+
+
+def _ddf_series_column(path: Path, raw: pd.DataFrame, keys: list[str]) -> str:
+    """The value column: the series the file name declares (…--datapoints--<series>--by--…),
+    wherever it stands; a file name that declares none: the one column that is not a key."""
+    series, _ = ddf_parts(path.name)
+    if series is not None:
+        if series not in raw.columns:
+            raise SourceError(path, f"wrong layout: missing column(s) {series!r} (the series "
+                                    "its file name declares)")
+        return series
+    candidates = [c for c in raw.columns if c != "_row" and c not in DDF_KEYS | set(keys)]
+    if len(candidates) != 1:
+        raise SourceError(path, "wrong layout: cannot tell the series column (the file name "
+                                "declares none, and " + (f"{len(candidates)} columns are no key"
+                                                         if candidates else "every column is a "
+                                                         "key") + ")")
+    return candidates[0]
 
 
 def read_sdg_ddf(path: Path, entry: Source, ctx: Context) -> Extract:
-    """One DDF datapoints file: key columns, then one value column named after the series."""
+    """One DDF datapoints file: key columns and one value column named after the series, in
+    any order; other columns are ignored (and noted)."""
     raw, _ = read_csv_strings(path)
     # The file name declares the key columns (…--by--geo_area--nature--sex--units--year.csv):
     # without one of them, rows of different breakdowns would be read as one series.
-    check_layout(path, raw, raw_layouts.SDG_DDF, _ddf_keys(path))
-    value_col = raw.columns[-2]  # last data column; `_row` follows it
+    _, keys = ddf_parts(path.name)
+    check_layout(path, raw, raw_layouts.SDG_DDF, keys)
+    value_col = _ddf_series_column(path, raw, keys)
     try:
         indicator = code_for(value_col.upper().replace("II99", "ii99"))
     except KeyError:
         raise SourceError(path, f"series {value_col!r} is not in the indicator catalog") from None
+    known = {value_col, "_row"} | DDF_KEYS | set(keys)
+    ignored = [c for c in raw.columns if c not in known]
     rows_read = len(raw) + len(raw.attrs["ragged"])  # every data row, before the filters
     if indicator == "IT_NET_BBND" and "type_of_speed" in raw:
         raw = raw[raw["type_of_speed"] == "anys"]  # the total over speed tiers
@@ -93,7 +115,11 @@ def read_sdg_ddf(path: Path, entry: Source, ctx: Context) -> Extract:
         "indicator": indicator,
     })
     long = _mark_aggregates(long, ctx)
-    return finish(long, path, entry, ctx, rows_read, raw)
+    extract = finish(long, path, entry, ctx, rows_read, raw)
+    if ignored:
+        extract.notes.append(f"column(s) {', '.join(repr(c) for c in ignored)} ignored: not "
+                             "part of the layout")
+    return extract
 
 
 def read_sdg_api(path: Path, entry: Source, ctx: Context) -> Extract:
@@ -104,6 +130,10 @@ def read_sdg_api(path: Path, entry: Source, ctx: Context) -> Extract:
     unknown = [c for c in codes if c not in indicators()]
     if unknown:
         raise SourceError(path, f"series {unknown[0]!r} is not in the indicator catalog")
+    named = [c for c in indicators() if path.name.startswith(f"sdg-api_{c}")]
+    if named and not set(named) & set(codes):
+        raise SourceError(path, f"holds {', '.join(sorted(codes)[:3])} where its name says "
+                                f"{named[0]} (a download saved under another name?)")
     release = raw["ReleaseName"].iloc[0] if "ReleaseName" in raw else entry.release
     nature = raw["Nature"].str.strip().str.lower() if "Nature" in raw else ""
     long = pd.DataFrame({

@@ -41,7 +41,7 @@ def parse_values(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFr
     bad = value.isna()
     quarantine = quarantine_rows(
         file, long.loc[bad, "row"], long.loc[bad, "column"], text[bad], "number",
-        [_why_not_a_number(t) for t in text[bad]],
+        [_why_not_a_number(t) for t in text[bad]], of=long[bad],
     )
     long = long[~bad].copy()
     long["value"] = value[~bad].astype("float64")
@@ -122,7 +122,7 @@ def apply_schema(
         for col, source_col, year_col in zip(cases["column"], file_columns, year_columns)
     ]
     quarantine = quarantine_rows(
-        file, rows["row"], columns, cases["failure_case"], "", reason_texts
+        file, rows["row"], columns, cases["failure_case"], "", reason_texts, of=rows
     )
     quarantine["check"] = ["schema:" + c for c in checks]
     return frame.drop(index=cases["index"].unique()), quarantine
@@ -159,10 +159,12 @@ def _duplicate_failures(long, file):
         "unique_key",
         [f"conflicting values for {r.indicator} {r.iso3} {r.year} sex={r.sex} "
          f"location={r.location} in one release" for r in conflict_rows.itertuples()],
+        of=conflict_rows,
     )
     q_repeat = quarantine_rows(
         file, repeat_extra["row"], repeat_extra["column"], repeat_extra["value"], "unique_key",
         [f"exact repeat of row {first_row[i]}: kept once" for i in repeat_extra.index],
+        of=repeat_extra,
     )
     drop = conflict_rows.index.union(repeat_extra.index)
     return long.drop(index=drop), pd.concat([q_conflict, q_repeat], ignore_index=True)
@@ -184,6 +186,6 @@ def _fraction_failures(long, file):
     quarantine = quarantine_rows(
         file, rows["row"], rows["column"], rows["value"], "percent_scale",
         [f"every value of column {c!r} lies within 0-1: fractions of one where per cent "
-         f"(0-100) is expected" for c in rows["column"]],
+         f"(0-100) is expected" for c in rows["column"]], of=rows,
     )
     return long[~mask], quarantine

@@ -4,11 +4,13 @@ IT_USE_ii99, the same ITU series); a layout that names no indicator takes its so
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pandas as pd
 
 from catalog import Source, code_for, indicators
+from schemas import layouts
 from schemas import raw as raw_layouts
 from sources.base import (
     YEAR_HEADER,
@@ -39,15 +41,21 @@ BULK_ID_COLUMNS = ["Country Name", "Country Code", "Indicator Name", "Indicator 
 
 
 def read_wb_bulk(path: Path, entry: Source, ctx: Context) -> Extract:
-    """World Bank API bulk CSV, with or without its four metadata lines."""
-    raw, _ = read_csv_strings(path, header_starts_with="Country Name")
+    """World Bank API bulk CSV, with or without its four metadata lines. Columns may come in
+    any order; other columns than the identifiers and the years are ignored (and noted)."""
+    raw, _ = read_csv_strings(path, header_with=layouts.WB_BULK)
     check_layout(path, raw, raw_layouts.WB_BULK)
     years = [c for c in raw.columns if YEAR_HEADER.match(c)]
     if not years:
         raise SourceError(path, "wrong layout: no year columns (1960, 1961, …)")
-    # Every column after the identifiers is a year: one whose header is no year ("20X5") is
-    # read too, so that its values are quarantined (check `year`) instead of silently lost.
-    value_columns = [c for c in raw.columns if c not in BULK_ID_COLUMNS and c != "_row"]
+    # A column whose header looks like a mistyped year ("20X5", "2O10", a blank header between
+    # years) is read too, so that its values are quarantined (check `year`) instead of lost
+    # silently; a named column that is no year at all ("Unit", "Source") is not data.
+    others = [c for c in raw.columns if c not in BULK_ID_COLUMNS and c != "_row"
+              and c not in years]
+    bad_years = [c for c in others if _looks_like_a_year(c, raw.columns, years)]
+    ignored = [c for c in others if c not in bad_years]
+    value_columns = [c for c in raw.columns if c in years or c in bad_years]
     release = _last_updated(path) or entry.release
     long = raw.melt(id_vars=["Country Code", "Indicator Code", "_row"], value_vars=value_columns,
                     var_name="column", value_name="value_text")
@@ -55,9 +63,42 @@ def read_wb_bulk(path: Path, entry: Source, ctx: Context) -> Extract:
     long = long.rename(columns={"Country Code": "iso3", "_row": "row"})
     long = long.assign(year=long["column"], year_column=long["column"])
     codes = long["Indicator Code"].unique()
+    _check_named_indicator(path, raw["Indicator Code"].dropna().unique())
     parts = [_constant(long[long["Indicator Code"] == c], _canonical(c, path)) for c in codes]
     long = pd.concat(parts).drop(columns="Indicator Code").assign(release=release)
-    return finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+    extract = finish(long, path, entry, ctx, len(raw) + len(raw.attrs["ragged"]), raw)
+    if ignored:
+        extract.notes.append(ignored_note(ignored))
+    return extract
+
+
+BULK_NAME = re.compile(r"^API_(?P<code>.+?)_DS2_")
+
+
+def _check_named_indicator(path: Path, codes) -> None:
+    """A bulk file's name says which indicator it holds (API_<code>_DS2_…): a file holding
+    another one was saved under the wrong name, and would be read as the wrong source."""
+    named = BULK_NAME.match(path.name)
+    if named and len(codes) and named["code"] not in set(codes):
+        raise SourceError(path, f"holds {', '.join(sorted(codes)[:3])} where its name says "
+                                f"{named['code']} (a download saved under another name?)")
+
+
+def _looks_like_a_year(column: str, columns, years: list[str]) -> bool:
+    """Two digits or more ("20X5"), or a blank header with year columns on both sides."""
+    if sum(ch.isdigit() for ch in column) >= 2:
+        return True
+    if column.startswith("unnamed"):
+        position = list(columns).index(column)
+        before = [c for c in list(columns)[:position] if c in years]
+        after = [c for c in list(columns)[position + 1:] if c in years]
+        return bool(before and after)
+    return False
+
+
+def ignored_note(columns: list[str]) -> str:
+    return (f"column(s) {', '.join(repr(c) for c in columns)} ignored: not part of the "
+            "layout")
 
 
 def _last_updated(path: Path) -> str | None:

@@ -48,13 +48,35 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
-def published(snapshot, prefect_harness, tmp_path_factory) -> Path:
+def shared_cache(tmp_path_factory) -> Path:
+    """One stage cache for the session's runs that are reruns in all but name (the edition
+    again, or a copy with a few files changed): they reuse what `published` computed, as a
+    user's rerun does. Runs that test computing (runners, caching, reproduction) keep their
+    own fresh cache."""
+    return tmp_path_factory.mktemp("stage-cache")
+
+
+@pytest.fixture(scope="session")
+def cwd_with_shared_cache(shared_cache, tmp_path_factory):
+    """A new working directory for an `ictstats` subprocess whose stage cache (beside its
+    default raw dir, data/raw) is the session's: `cwd_with_shared_cache("name")`."""
+    def make(name: str) -> Path:
+        cwd = tmp_path_factory.mktemp(name)
+        (cwd / "data").mkdir()
+        (cwd / "data" / "cache").symlink_to(shared_cache, target_is_directory=True)
+        return cwd
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def published(snapshot, prefect_harness, shared_cache, tmp_path_factory) -> Path:
     """The whole flow run once in real Prefect on the real snapshot; returns the database."""
     from flows.pipeline import pipeline
 
     out = tmp_path_factory.mktemp("published")
     raw = tmp_path_factory.mktemp("raw")
     state = pipeline(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(raw),
-                     return_state=True)
+                     cache_dir=str(shared_cache), return_state=True)
     assert state.is_completed(), state.message
     return out / "ict.duckdb"

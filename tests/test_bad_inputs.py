@@ -377,32 +377,30 @@ def test_semicolon_separated_csv_with_decimal_commas(inject):
     assert_unusable(inject(WB_2024, fault), "missing column", "iso3")
 
 
-# --- truncation and misaligned rows: row_shape ------------------------------------------------
+# --- truncation: the file is cut short, and unusable; misaligned rows: row_shape ---------------
+#
+# A last row cut short (fewer fields and no line break after them) is an incomplete download or
+# copy: what followed the cut is lost too, so the file as a whole cannot be trusted. It is a
+# file error, not one quarantined row (which would publish the rest as if complete).
 
-def test_truncated_file_cut_mid_row(inject, clean, snapshot):
+def test_truncated_file_cut_mid_row(inject, snapshot):
     text = snap(snapshot, WB_INTERNET)
     last = len(_lines(text))
     cut = text.rindex("Individuals using the Internet")  # inside the last row, after its code
     case = inject(WB_INTERNET, lambda t: t[:cut])
-    rows = quarantined(case, "row_shape")
-    assert rows["row"].tolist() == [last]
-    assert_reason(rows, "fields", "truncated")
-    assert last not in set(case.obs["row"])
-    assert_nothing_else_lost(clean[WB_INTERNET], case, lambda line, col: line == last)
+    assert_unusable(case, "cut short", f"last line ({last})", "incomplete download")
 
 
-def test_truncated_sdg_file_cut_mid_row(inject, clean, snapshot):
+def test_truncated_sdg_file_cut_mid_row(inject, snapshot):
     text = snap(snapshot, SDG_OWN)
     last = len(_lines(text))
     case = inject(SDG_OWN, lambda t: t[: t.rindex(",c,")])  # "894" and nothing more
-    rows = quarantined(case, "row_shape")
-    assert rows["row"].tolist() == [last]
-    assert_nothing_else_lost(clean[SDG_OWN], case, lambda line, col: line == last)
+    assert_unusable(case, "cut short", f"last line ({last})")
 
 
 @pytest.mark.parametrize("rel, column", [(WB_INTERNET, "2021"), (SDG_API, "Value")],
                          ids=["wb_bulk_cut_in_2021_value", "sdg_api_cut_in_value"])
-def test_truncated_file_cut_mid_value(inject, clean, snapshot, rel, column):
+def test_truncated_file_cut_mid_value(inject, snapshot, rel, column):
     """Cut inside a number: "57.5812" becomes "57.5" and the row ends there."""
     text = snap(snapshot, rel)
     lines = _lines(text)
@@ -412,11 +410,7 @@ def test_truncated_file_cut_mid_value(inject, clean, snapshot, rel, column):
     start = len(text) - len(lines[-1])
     position = start + _lines(text)[-1].index("," + value + ",") + 1 + len(value) // 2
     case = inject(rel, lambda t: t[:position])
-    rows = quarantined(case, "row_shape")
-    assert rows["row"].tolist() == [last]
-    assert_reason(rows, "truncated or misaligned")
-    assert last not in set(case.obs["row"])
-    assert_nothing_else_lost(clean[rel], case, lambda line, col: line == last)
+    assert_unusable(case, "cut short", f"last line ({last})")
 
 
 def test_rows_with_extra_fields_unquoted_comma_in_name(inject, clean, snapshot):
@@ -764,16 +758,23 @@ def test_cli_validate_reports_one_broken_file(snapshot, tmp_path, capsys):
     assert len(unusable) == 1
     assert unusable[0].startswith(DATAHUB)
     assert "not valid JSON" in unusable[0]
-    assert out.splitlines()[-1] == "5 file(s), 1 unusable"
+    # (a directory of a few files also lacks required sources: listed, after the files)
+    assert out.splitlines()[-1].startswith("5 file(s), 1 unusable, ")
     good = [line for line in out.splitlines() if line.startswith((WB_2024, SDG_OWN))]
     assert len(good) == 2 and not any("UNUSABLE" in line for line in good)
 
 
-def test_cli_validate_clean_directory_exits_zero(snapshot, tmp_path, capsys):
+def test_cli_validate_clean_files_of_an_incomplete_directory(snapshot, tmp_path, capsys):
+    """Every file usable, but required sources missing: validate says so and fails, as the
+    run would (tests/test_faults.py runs validate on the whole snapshot: exit 0)."""
     for rel in CLASSIFICATIONS + [WB_2024]:
         _copy(snapshot, rel, tmp_path)
-    assert cli_main(["validate", "--source-dir", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "3 file(s), 0 unusable"
+    assert cli_main(["validate", "--source-dir", str(tmp_path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1].startswith("3 file(s), 0 unusable, ") and "problem(s)" in out[-1]
+    problems = [line for line in out if line.startswith("PROBLEM: ")]
+    assert problems and all("required source" in line for line in problems)
+    assert any("wb_internet" in line for line in problems)
 
 
 # --- no false positives on the real snapshot -------------------------------------------------------

@@ -1,6 +1,7 @@
 """The `ictstats` command line: help, query (read-only), and one-line errors."""
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import duckdb
 import pytest
 
 from curate.database import DATABASE_NAME
-from flows.cli import main
+from flows.cli import EXIT_SOURCES, main
 from sources.read import files_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +36,36 @@ def test_help_exits_zero(argv, capsys):
     assert out.startswith("usage: ictstats")
     if argv:
         assert f"ictstats {argv[0]}" in out
+
+
+def test_every_option_has_help_text():
+    from flows.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [f"{name} {action.dest}" for name, sub in commands.choices.items()
+               for action in sub._actions
+               if not isinstance(action, argparse._HelpAction) and not action.help]
+    assert not missing
+
+
+def test_query_prints_missing_values_empty_and_cuts_long_text(published, capsys):
+    sql = ("SELECT 'CRI' AS iso3, NULL::DOUBLE AS value, NULL AS status, 1.25::DOUBLE AS x, "
+           "repeat('abc ', 30) AS note")
+    assert main(["query", "--db", str(published), "--max-width", "20", sql]) == 0
+    header, row = capsys.readouterr().out.splitlines()
+    assert header.split() == ["iso3", "value", "status", "x", "note"]
+    assert "NaN" not in row and "None" not in row and "<NA>" not in row
+    assert row.split()[:2] == ["CRI", "1.25"]
+    assert row.rstrip().endswith("abc abc abc abc abc…")
+    assert len(row) < 80
+
+
+def test_query_says_how_many_rows_it_left_out(published, capsys):
+    assert main(["query", "--db", str(published), "--max-rows", "3",
+                 "SELECT * FROM range(10)"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 + 3 + 1 and out[-1].startswith("(10 rows; the first 3 shown")
 
 
 def test_no_command_is_a_usage_error(capsys):
@@ -88,7 +119,7 @@ def test_missing_source_dir_is_one_line(command, tmp_path, capsys):
     argv = [command, "--source-dir", "/nonexistent"]
     if command == "run":
         argv += ["--out", str(out)]
-    assert main(argv) == 1
+    assert main(argv) == EXIT_SOURCES  # checked before the run starts: not a failed run (1)
     assert "/nonexistent" in one_line_error(capsys)
     assert not out.exists()
 
@@ -106,19 +137,41 @@ def classifications_only(snapshot, tmp_path_factory) -> Path:
 
 
 @pytest.mark.parametrize("case, message", [
-    ("empty", "no source files found"),
-    ("classifications", "no country values in any file"),
+    ("empty", "no catalogued source files"),
+    ("classifications", "required source wb_internet missing"),
 ])
-def test_run_without_country_data_is_one_line(case, message, classifications_only,
-                                               prefect_harness, tmp_path, capsys, caplog):
+def test_run_without_country_data_stops_before_the_run(case, message, classifications_only,
+                                                        tmp_path, capsys):
+    """Checked before Prefect starts: exit status 3, one line, nothing written to --out."""
     source = tmp_path / "empty"
     source.mkdir()
     if case == "classifications":
         source = classifications_only
     out = tmp_path / "out"
-    assert main(["run", "--source-dir", str(source), "--out", str(out)]) == 1
+    assert main(["run", "--source-dir", str(source), "--out", str(out)]) == EXIT_SOURCES
     line = one_line_error(capsys)
     assert message in line and str(source) in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("case, message", [
+    ("empty", "no source files found"),
+    ("classifications", "required source wb_internet missing"),
+])
+def test_flow_without_country_data_fails_in_one_line(case, message, classifications_only,
+                                                     prefect_harness, tmp_path, caplog):
+    """The flow (run by a deployment, without the command line's checks) checks the same."""
+    from flows.pipeline import pipeline
+
+    source = tmp_path / "empty"
+    source.mkdir()
+    if case == "classifications":
+        source = classifications_only
+    out = tmp_path / "out"
+    state = pipeline(source_dir=str(source), out_dir=str(out), raw_dir=str(tmp_path / "raw"),
+                     return_state=True)
+    assert not state.is_completed()
+    assert message in state.message and "\n" not in state.message
     # An expected failure: Prefect logs no error with a traceback.
     assert not [r for r in caplog.records if r.exc_info], caplog.text
     # Nothing is published; the run journal records the failure and why.

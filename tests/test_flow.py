@@ -123,6 +123,9 @@ def test_quarantine_holds_the_known_rejects(con, snapshot):
             lines[reader.line_num] = record
     countries = [lines[r]["GeoAreaName"] for r in rejects["row"]]
     assert countries == ["Costa Rica"] * 3 + ["South Africa"]
+    # ... and each reject says which economy and year it was about
+    assert list(rejects["iso3"]) == ["CRI"] * 3 + ["ZAF"]
+    assert list(rejects["year"]) == [int(lines[r]["TimePeriod"]) for r in rejects["row"]]
     assert [float(lines[r]["Value"]) for r in rejects["row"]] == \
         list(rejects["value"].astype(float))
     assert scalar(con, "SELECT rows_quarantined FROM sources WHERE file LIKE ?",
@@ -169,7 +172,8 @@ def test_preferred_observations_one_per_key_latest_release(con):
                 f"WHERE {nga}") == [("wb_internet", 32.3)]
 
 
-def test_second_publication_appends_to_runs(published, snapshot, prefect_harness, tmp_path):
+def test_second_publication_appends_to_runs(published, snapshot, prefect_harness, tmp_path,
+                                            shared_cache):
     from flows.pipeline import pipeline
 
     out = tmp_path / "out"
@@ -178,7 +182,7 @@ def test_second_publication_appends_to_runs(published, snapshot, prefect_harness
         first = con.execute("SELECT run_id, started_at FROM runs").fetchall()
 
     state = pipeline(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(tmp_path / "raw"),
-                     return_state=True)
+                     cache_dir=str(shared_cache), return_state=True)
     assert state.is_completed(), state.message
     assert Path(state.result()) == out / DATABASE_NAME
 

@@ -34,9 +34,10 @@ import pandas as pd
 import pytest
 
 from curate.database import DATABASE_NAME, REQUIRED_TABLES
-from flows.cli import main
+from flows.cli import EXIT_LOCKED, main
 from flows.deployments import SCHEDULES, TIMEZONE, start_loopback_server, stop_server
 from flows.locking import publication_lock
+from sources.retrievals import MANIFEST
 
 KEY = ["indicator", "sex", "location", "group_scheme", "group_code", "year"]
 VALUES = ["value", "lower", "upper"]
@@ -120,7 +121,7 @@ def run_in_process(**parameters):
     from flows.pipeline import pipeline
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.build_report", lambda db, release: None)
+        patch.setattr("flows.pipeline.build_report", lambda db, release, cache: None)
         state = pipeline(**parameters, return_state=True)
     assert state.is_completed(), state.message
     return state
@@ -181,8 +182,10 @@ def release_dbs(out: Path) -> list[Path]:
 
 
 def copy_sources(source: Path, target: Path) -> Path:
-    """A writable copy of the (read-only) snapshot's files."""
-    shutil.copytree(source, target, copy_function=shutil.copyfile)
+    """A writable copy of the (read-only) snapshot's files, without the edition's manifest:
+    a copy edited by a test is a user's folder, not the bundled edition."""
+    shutil.copytree(source, target, copy_function=shutil.copyfile,
+                    ignore=shutil.ignore_patterns(MANIFEST))
     for path in [target, *target.rglob("*")]:
         path.chmod(path.stat().st_mode | stat.S_IWUSR)
     return target
@@ -224,27 +227,30 @@ def prefect_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def first_publication(snapshot, prefect_harness, tmp_path_factory) -> dict:
-    """One in-process run on the snapshot (default parameters); tests copy its output."""
+def first_publication(snapshot, prefect_harness, shared_cache, tmp_path_factory) -> dict:
+    """One in-process run on the snapshot (default parameters), on the session's stage cache;
+    tests copy its output."""
     out = tmp_path_factory.mktemp("first") / "out"
     raw = out.parent / "raw"
-    state = run_in_process(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(raw))
-    return {"out": out, "raw": raw, "run_id": last_run_id(out),
+    state = run_in_process(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(raw),
+                           cache_dir=str(shared_cache))
+    return {"out": out, "raw": raw, "cache": shared_cache, "run_id": last_run_id(out),
             "flow_run_id": state.state_details.flow_run_id}
 
 
 # --- the scheduled deployments ------------------------------------------------------------
 
 def test_deployments_are_served_with_schedules_and_a_triggered_run_publishes(
-        snapshot, prefect_server, tmp_path):
+        snapshot, prefect_server, cwd_with_shared_cache, tmp_path):
     from prefect.exceptions import ObjectNotFound
 
     out = tmp_path / "out"
     log = tmp_path / "serve.log"
+    cwd = cwd_with_shared_cache("serve")   # the scheduled run reruns the session's edition
     with open(log, "w") as handle:
         serve = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "serve", "--source-dir", str(snapshot),
-             "--out", str(out)], cwd=tmp_path, env=child_env(prefect_server),
+             "--out", str(out)], cwd=cwd, env=child_env(prefect_server),
             start_new_session=True, stdout=handle, stderr=subprocess.STDOUT)
     try:
         found = {}
@@ -272,7 +278,7 @@ def test_deployments_are_served_with_schedules_and_a_triggered_run_publishes(
             parameters = deployment.parameters
             assert parameters["out_dir"] == str(out.resolve())
             assert parameters["source_dir"] == str(snapshot.resolve())
-            assert parameters["raw_dir"] == str((tmp_path / "data" / "raw").resolve())
+            assert parameters["raw_dir"] == str((cwd / "data" / "raw").resolve())
             assert parameters["replicates"] == replicates
             limit = deployment.global_concurrency_limit
             assert limit is not None and limit.limit == 1, name
@@ -308,7 +314,7 @@ def test_rerun_on_unchanged_sources_reuses_the_cache(first_publication, snapshot
     out = copy_publication(first_publication["out"], tmp_path / "out")
     state = run_in_process(source_dir=str(snapshot), out_dir=str(out),
                            raw_dir=str(tmp_path / "raw"),
-                           cache_dir=str(first_publication["raw"].parent / "cache"))
+                           cache_dir=str(first_publication["cache"]))
     with prefect_client() as client:
         states = task_states(client, state.state_details.flow_run_id)
     for name in CACHED_TASKS:
@@ -356,9 +362,10 @@ def test_the_stage_cache_gives_results_back_exactly_and_stays_bounded(tmp_path):
 def test_rerun_after_one_value_changed_records_its_revisions(first_publication, snapshot,
                                                              tmp_path):
     sources = copy_sources(snapshot, tmp_path / "sources")
-    out, raw = tmp_path / "out", tmp_path / "raw"
+    out, raw, cache = tmp_path / "out", tmp_path / "raw", first_publication["cache"]
     # The first publication, from the unchanged copy (same files as the snapshot elsewhere).
-    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw))
+    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw),
+                   cache_dir=str(cache))
     previous_run = last_run_id(out)
     db = out / DATABASE_NAME
     weights = query(db, "SELECT w.population / a.weight_population AS share "
@@ -378,7 +385,8 @@ def test_rerun_after_one_value_changed_records_its_revisions(first_publication, 
     data = csv.read_bytes()
     assert data.count(INDIA_LINE) == 1
     csv.write_bytes(data.replace(INDIA_LINE, INDIA_REVISED))
-    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw))
+    run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw),
+                   cache_dir=str(cache))
 
     revisions = query(db, "SELECT * FROM revisions")
     assert len(revisions) > 0
@@ -419,7 +427,7 @@ def test_rerun_after_one_value_changed_records_its_revisions(first_publication, 
 # --- one publisher at a time, readers unaffected ------------------------------------------
 
 def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
-        first_publication, snapshot, prefect_server, tmp_path):
+        first_publication, snapshot, prefect_server, cwd_with_shared_cache, tmp_path):
     """While a run holds the lock (here: the test), a run without --wait fails at once with
     one line; two runs with --wait wait, then publish one after the other. Meanwhile a
     reader opens the published file over and over."""
@@ -458,10 +466,11 @@ def test_one_publisher_at_a_time_and_readers_never_see_a_broken_file(
     try:
         with publication_lock(out, 0, "test-holder"):
             fast = start_cli_run(snapshot, out, prefect_server, tmp_path / "fast")
-            procs = [fast] + [start_cli_run(snapshot, out, prefect_server, tmp_path / f"run{i}",
-                                            300) for i in range(2)]
+            procs = [fast] + [start_cli_run(snapshot, out, prefect_server,
+                                            cwd_with_shared_cache(f"run{i}"), 300)
+                              for i in range(2)]
             code, stdout, stderr = finish(fast, 120)
-            assert code == 1, stdout + stderr
+            assert code == EXIT_LOCKED, stdout + stderr  # checked before the run: not 1
             lines = stderr.strip().splitlines()
             assert len(lines) == 1, stderr
             assert lines[0].startswith("ictstats: ") and BUSY in lines[0]
@@ -537,7 +546,7 @@ def edition(snapshot, prefect_harness, tmp_path_factory) -> dict:
 
 def reproduce(edition: dict, out: Path, raw: Path | None = None) -> int:
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("flows.pipeline.build_report", lambda db, release: None)
+        patch.setattr("flows.pipeline.build_report", lambda db, release, cache: None)
         return main(["reproduce", edition["run"]["run_id"][:8], "--db", str(edition["db"]),
                      "--out", str(out), "--raw-dir", str(raw or edition["raw"])])
 

@@ -19,7 +19,6 @@ from curate.assemble import Curated
 from curate.database import DATABASE_NAME, REQUIRED_TABLES, PublishError, write_checked
 from flows.release import clean_stale_staging, new_release
 
-ROOT = Path(__file__).resolve().parents[1]
 STAGING_GLOB = "releases/.*.tmp"
 
 
@@ -66,7 +65,8 @@ def previous(curated, tmp_path) -> Path:
     return final
 
 
-def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, prefect_harness):
+def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, prefect_harness,
+                                                  cwd_with_shared_cache):
     from prefect.settings import PREFECT_API_URL
 
     out = previous.parent
@@ -74,13 +74,15 @@ def test_kill_during_publish_leaves_previous_file(previous, curated, snapshot, p
     with duckdb.connect(str(previous), read_only=True) as con:
         runs_before = con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()
 
-    # The run reports to the test harness's Prefect server rather than starting its own: the
-    # kill is about the publication, and this saves a server start-up.
+    # The run reports to the test harness's Prefect server rather than starting its own, and
+    # reuses the session's stage cache: the kill is about the publication, and this saves a
+    # server start-up and the computing.
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
     proc = subprocess.Popen(
         [sys.executable, "-m", "flows.cli", "run", "--source-dir", str(snapshot),
          "--out", str(out)],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.PIPE,
+        cwd=cwd_with_shared_cache("killed-run"), env=env, start_new_session=True,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
     staging: list[Path] = []
     try:
@@ -142,6 +144,25 @@ def test_failed_check_leaves_previous_file(previous, curated, breakage, message)
     out = previous.parent
     assert sorted(p.name for p in out.iterdir()) == ["current", DATABASE_NAME, "releases"]
     assert len(list((out / "releases").iterdir())) == 1  # no staging or half release left
+
+
+@pytest.mark.parametrize("view, sql, message", [
+    # a view of whole rows of observations: its key is checked on every row
+    ("preferred_observations", "SELECT * FROM observations UNION ALL SELECT * FROM observations",
+     "view preferred_observations, columns indicator, iso3, year, sex, location: duplicate key"),
+    # a view that computes its columns: its values are checked on every row
+    ("population", ("SELECT iso3, year, sex, 'total' AS age, -value AS persons, status, "
+                    "'World Bank' AS publisher, source, release FROM preferred_observations "
+                    "WHERE indicator = 'SP.POP.TOTL'"), "view population, column persons: check"),
+])
+def test_a_view_that_breaks_its_schema_stops_the_write(curated, tmp_path, monkeypatch,
+                                                        view, sql, message):
+    import curate.database
+
+    broken = {**curate.database.views(), view: sql}
+    monkeypatch.setattr(curate.database, "views", lambda: broken)
+    with pytest.raises(PublishError, match=message):
+        write_checked(curated, tmp_path / DATABASE_NAME)
 
 
 def duckdb_1x_cli() -> Path | None:

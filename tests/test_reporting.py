@@ -20,8 +20,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-CHART_IDS = {"internet_world", "internet_income", "internet_urban_rural", "gender",
-             "coverage_4g", "sdg_regions", "data_coverage"}
+# the charts of catalog/indicators.yaml in catalog order, then the headline coverage chart
+CHART_IDS = ["internet_world", "internet_income", "internet_urban_rural", "gender",
+             "sdg_regions", "coverage_4g", "data_coverage"]
 KEY = ["indicator", "sex", "location", "group_scheme", "group_code", "year"]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -34,7 +35,8 @@ def sha256(path: Path) -> str:
 def db(published) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(published), read_only=True) as con:
         return {t: con.execute(f"SELECT * FROM {t}").df()
-                for t in ["aggregates", "aggregates_derived", "headline", "sources", "runs"]}
+                for t in ["aggregates", "aggregates_derived", "headline", "sources", "runs",
+                          "weights"]}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 def test_build_report_returns_and_writes_every_output(report):
     out, paths, _ = report
-    assert set(paths["charts"]) == CHART_IDS
+    assert list(paths["charts"]) == CHART_IDS
     files = [p for c in paths["charts"].values() for p in c.values()]
     files += list(paths["tables"].values()) + [paths["page"]]
     for p in files:
@@ -88,10 +90,45 @@ def test_the_flow_s_parallel_report_is_the_one_built_in_one_process(report, publ
     for name in compared:
         assert (release / name).read_bytes() == (alone / name).read_bytes(), name
 
+
+def test_a_chart_drawn_from_unchanged_inputs_is_copied_from_the_cache(report, published,
+                                                                      tmp_path):
+    """A rerun's chart is the cached files, byte for byte, with its caption and alt text;
+    a changed value of what the chart is drawn from changes the digest its key is made of,
+    and the run's own rows (runs) do not."""
+    from dataclasses import replace
+
+    from flows.cache import StageCache
+    from flows.report_tasks import draw_chart
+    from reporting.charts import inputs_digest
+    from reporting.data import load
+
+    alone, _, _ = report
+    data = load(published)
+    cache = StageCache(tmp_path / "cache")
+    drawn = draw_chart.fn(data, "internet_world", tmp_path / "first", "k1", cache)
+    assert not hasattr(drawn, "is_completed"), "drawn, not reused, on the first call"
+    again = draw_chart.fn(data, "internet_world", tmp_path / "again", "k1", cache)
+    assert again.name == "Cached"
+    chart, paths = again.result()
+    assert chart.figure is None and chart.title == drawn[0].title
+    assert chart.alt_text == drawn[0].alt_text and chart.caption == drawn[0].caption
+    for kind, path in paths.items():
+        assert path.parent == tmp_path / "again"
+        assert path.read_bytes() == (alone / "charts" / path.name).read_bytes(), kind
+
+    digest = inputs_digest(data)
+    changed = data.aggregates.copy()
+    changed.loc[changed.index[0], "value"] += 0.01
+    assert inputs_digest(replace(data, aggregates=changed)) != digest
+    other_run = data.runs.assign(run_id="another run")
+    assert inputs_digest(replace(data, runs=other_run)) == digest
+
+
 def test_every_chart_has_svg_png_alt_text_and_sidecar(report):
     out, _, _ = report
     meta = sidecars(out)
-    assert set(meta) == CHART_IDS
+    assert set(meta) == set(CHART_IDS)
     for cid, m in meta.items():
         svg = out / "charts" / f"{cid}.svg"
         root = ET.parse(svg).getroot()
@@ -186,36 +223,28 @@ def test_estimated_years_are_flagged_from_coverage(report, db):
 
 def test_figures_draw_the_aggregates_with_nowcast_dashed_and_hollow(published, db):
     """The matplotlib artists themselves hold the aggregates' values."""
-    import matplotlib.pyplot as plt
-
-    from reporting.charts import internet_income, internet_world
+    from reporting.charts import build
     from reporting.data import load
-    from reporting.style import chart_style
 
     data = load(published)
     agg = db["aggregates"]
-    with chart_style():
-        charts = [internet_world(data), internet_income(data)]
-    try:
-        for chart in charts:
-            ax = chart.figure.axes[0]
-            points = {(round(float(x), 6), round(float(y), 9))
-                      for line in ax.get_lines() for x, y in zip(*line.get_data())}
-            for code in set(chart.data["group_code"]):
-                ref = agg[(agg["indicator"] == "IT_USE_ii99") & (agg["sex"] == "total")
-                          & (agg["location"] == "total") & (agg["group_code"] == code)
-                          & (agg["year"] >= 2005)]
-                for y, v in zip(ref["year"], ref["value"]):
-                    assert (float(y), round(float(v), 9)) in points, (chart.id, code, y)
-        world = charts[0].figure.axes[0]
-        last = int(agg["year"].max())
-        dashed = [ln for ln in world.get_lines() if ln.get_linestyle() not in ("-", "None")]
-        assert dashed and any(last in ln.get_xdata() for ln in dashed)
-        hollow = [ln for ln in world.get_lines() if ln.get_markerfacecolor() in ("white", "w")]
-        assert hollow and last in hollow[0].get_xdata()
-    finally:
-        for c in charts:
-            plt.close(c.figure)
+    charts = [build(data, "internet_world"), build(data, "internet_income")]
+    for chart in charts:
+        ax = chart.figure.axes[0]
+        points = {(round(float(x), 6), round(float(y), 9))
+                  for line in ax.get_lines() for x, y in zip(*line.get_data())}
+        for code in set(chart.data["group_code"]):
+            ref = agg[(agg["indicator"] == "IT_USE_ii99") & (agg["sex"] == "total")
+                      & (agg["location"] == "total") & (agg["group_code"] == code)
+                      & (agg["year"] >= 2005)]
+            for y, v in zip(ref["year"], ref["value"]):
+                assert (float(y), round(float(v), 9)) in points, (chart.id, code, y)
+    world = charts[0].figure.axes[0]
+    last = int(agg["year"].max())
+    dashed = [ln for ln in world.get_lines() if ln.get_linestyle() not in ("-", "None")]
+    assert dashed and any(last in ln.get_xdata() for ln in dashed)
+    hollow = [ln for ln in world.get_lines() if ln.get_markerfacecolor() in ("white", "w")]
+    assert hollow and last in hollow[0].get_xdata()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +290,47 @@ def test_notes_sheet_names_sources_licences_method_and_run(report, db):
             assert s["publisher"] in text and s["licence"] in text, (name, s["publisher"])
         assert "90% interval" in text and "population-weighted" in text, name
         assert "not official" in text, name
+        # the method as this run applied it
+        estimation = json.loads(run["parameters"])["estimation"]
+        assert f"damped by {estimation['damping']:g} a year" in text, name
+        assert f"last {estimation['slope_window']} observations" in text, name
+        assert f"{estimation['replicates']} replicates" in text, name
+        assert str(run["seed"]) in text, name
+        for source in db["weights"]["weight_source"].unique():
+            assert source in text, (name, source)
+
+
+def test_method_text_follows_the_run_not_the_code(published):
+    """The page and the Notes sheet print the parameters, weights and classifications of the
+    publication they describe: change them in the data and the text follows."""
+    from reporting.data import load
+    from reporting.page import _methodology
+    from reporting.tables import method_notes
+
+    data = load(published)
+    last = data.runs.index[-1]
+    parameters = json.loads(data.runs.loc[last, "parameters"])
+    parameters["estimation"].update(damping=0.85, slope_window=7, replicates=321)
+    data.runs.loc[last, "parameters"] = json.dumps(parameters)
+    data.weight_sources["weight_source"] = data.weight_sources["weight_source"].str.replace(
+        "WPP 2019", "WPP 2031")
+    income = data.aggregates["group_scheme"] == "income"
+    data.aggregates.loc[income, "classification"] = "WB FY99"
+    for where, text in [("page", _methodology(data)), ("notes", " ".join(method_notes(data)))]:
+        text = " ".join(text.split())
+        assert "damped by 0.85 a year" in text and "last 7 observations" in text, where
+        assert "321 replicates" in text, where
+        assert "UN WPP 2031" in text and "2019" not in text, where
+        assert "World Bank income groups (High income, Upper-middle, Lower-middle, Low " \
+               "income): WB FY99" in text, where
+
+
+def _sheet_name(indicator: str, sex: str, location: str) -> str:
+    from catalog import indicators
+
+    parts = {"female": "women", "male": "men", "urban": "urban", "rural": "rural"}
+    return ", ".join([indicators()[indicator].label,
+                      *(parts[m] for m in (sex, location) if m != "total")])
 
 
 def test_aggregate_tables_match_the_database(report, db):
@@ -293,7 +363,13 @@ def test_aggregate_tables_match_the_database(report, db):
     np.testing.assert_allclose(check["value"].astype(float), check["value_db"], rtol=1e-12)
     np.testing.assert_allclose(check["upper"].astype(float), check["upper_db"], rtol=1e-12)
 
-    # group x year sheet: one row per group, one column per year
+    # a group x year sheet for each series an indicator lists under `tables`
+    from catalog import indicators
+
+    series = [(code, sex, loc) for code, spec in indicators().items() for sex, loc in spec.tables]
+    assert wb.sheetnames == [*(_sheet_name(*key) for key in series),
+                             "All aggregates", "Derived", "Notes"]
+    # one row per group, one column per year
     wide = wb["Internet use"]
     assert wide.freeze_panes == "C2"
     header = [str(c.value) for c in wide[1]]
@@ -393,6 +469,14 @@ def test_page_structure_tables_and_headline_figures(page, report, db):
     for word in ("Methodology", "Sources and licences", "CC BY 4.0", "CC BY 3.0 IGO",
                  "90% interval"):
         assert word in text, word
+    # a group x year table for each indicator the catalog marks `page_table`, in its order
+    from catalog import indicators
+
+    paged = [spec for spec in indicators().values() if spec.page_table]
+    assert [c for c, _ in re.findall(r'<table id="table-([^"]+)-(\d+)"', html)] \
+        == [spec.code for spec in paged]
+    for spec in paged:
+        assert f"{spec.label} by group and year ({spec.unit_label})" in text, spec.code
 
 
 def _chromium() -> str:

@@ -1,5 +1,6 @@
-"""The task runners: Dask's process workers give the default runner's figures, and a run
-killed with SIGKILL leaves none of its processes behind."""
+"""A run killed with SIGKILL leaves none of its processes behind. (That Dask's process
+workers give the default runner's figures is tested on the synthetic-indicator run,
+tests/test_synthetic_indicator.py, which runs on them.)"""
 from __future__ import annotations
 
 import os
@@ -9,36 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-import pandas as pd
-
 ROOT = Path(__file__).resolve().parents[1]
-FIGURES = "SELECT * FROM aggregates ORDER BY indicator, sex, location, group_scheme, " \
-          "group_code, year"
-
-
-def figures(db: Path) -> pd.DataFrame:
-    with duckdb.connect(str(db), read_only=True) as con:
-        return con.execute(FIGURES).df()
-
-
-def test_the_dask_runner_gives_the_default_runner_s_figures(published, snapshot,
-                                                             prefect_harness, tmp_path):
-    from prefect_dask import DaskTaskRunner
-
-    from flows.pipeline import pipeline
-
-    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1,
-                                            "processes": True, "dashboard_address": None})
-    state = pipeline.with_options(task_runner=runner)(
-        source_dir=str(snapshot), out_dir=str(tmp_path / "out"), raw_dir=str(tmp_path / "raw"),
-        return_state=True)
-    assert state.is_completed(), state.message
-    pd.testing.assert_frame_equal(figures(tmp_path / "out" / "ict.duckdb"), figures(published))
-    charts = {p.name for p in (tmp_path / "out" / "charts").iterdir()}
-    assert {"internet_world.svg", "gender.png"} <= charts
-
-
 def group_members(group: int) -> list[int]:
     """Live processes of a process group (zombies left out)."""
     members = []

@@ -1,0 +1,101 @@
+"""Facts the report states about its method and inputs, each read from the published data
+(the `runs` parameters, `weights`, `aggregates`, `usage`) or from the code that applies it,
+for the page and the workbooks' Notes sheets to print the same."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from catalog import groups, schemes, urban_share_indicator
+from reporting.data import ReportData
+
+PARITY = (0.98, 1.02)   # a gender parity score in this range counts as parity (ITU's rule)
+
+
+def estimation(data: ReportData) -> dict:
+    """The estimation parameters of the run (damping, slope_window, shrink_years, …)."""
+    return data.run["parameters"]["estimation"]
+
+
+def replicates(data: ReportData) -> int:
+    return int(estimation(data)["replicates"])
+
+
+def economies(data: ReportData) -> int:
+    """How many economies the world aggregate is taken over."""
+    a = data.aggregates
+    world = a[a["group_scheme"].isin(_world_schemes())]
+    return int(world["n_economies"].max()) if len(world) else 0
+
+
+def _world_schemes() -> set[str]:
+    return {g.scheme for g in groups().values() if g.member == "all"}
+
+
+def nowcast_rule(data: ReportData) -> str:
+    p = estimation(data)
+    return (f"the economy's own trend over its last {p['slope_window']} observations, shrunk "
+            f"towards its income group's median trend (equal weights at a span of "
+            f"{p['shrink_years']:g} years) and damped by {p['damping']:g} a year")
+
+
+def weight_sources(data: ReportData) -> str:
+    """'UN WPP 2019 (201 economies, 2000–2025); World Bank (23 economies, 2000–2024); …'."""
+    w = data.weight_sources.sort_values(["economies", "first_year"], ascending=[False, True])
+    return "; ".join(
+        f"{r.weight_source} ({r.economies} economies, "
+        + (f"{r.first_year}–{r.last_year})" if r.first_year != r.last_year else f"{r.first_year})")
+        for r in w.itertuples())
+
+
+def urban_share_source(data: ReportData) -> str:
+    """The publisher and releases of the urban share the urban and rural weights use."""
+    u = data.usage[data.usage["indicator"] == urban_share_indicator()]
+    if u.empty:
+        return "no urban share"
+    releases = ", ".join(sorted(set(u["release"].dropna())))
+    return f"{u['publisher'].iloc[0]} [{releases}]"
+
+
+def _vintage_key(label: str) -> tuple[int, str]:
+    m = re.search(r"(\d+)", label)
+    return (int(m.group(1)) if m else 10**6, label)
+
+
+def group_schemes(data: ReportData) -> list[str]:
+    """One phrase per scheme of groups aggregated (world aside): its groups and the
+    classification they follow, year by year where it changes."""
+    a = data.aggregates
+    out = []
+    for scheme, spec in schemes().items():
+        rows = a[a["group_scheme"] == scheme]
+        if rows.empty or scheme in _world_schemes():
+            continue
+        present = set(rows["group_code"].unique())
+        codes = [c for c in groups() if c in present]
+        names = (", ".join(groups()[c].short for c in codes) if len(codes) <= 4
+                 else f"{len(codes)} groups")
+        pairs = rows[["year", "classification"]].drop_duplicates()
+        per_year = (pairs.groupby("year")["classification"]
+                    .agg(lambda s: sorted(s, key=_vintage_key)).sort_index())
+        if per_year.map(tuple).nunique() == 1:
+            out.append(f"{spec['name']} ({names}): {', '.join(per_year.iloc[0])}")
+        else:
+            out.append(f"{spec['name']} ({names}) of each data year: {per_year.iloc[0][0]} for "
+                       f"{per_year.index[0]} to {per_year.iloc[-1][-1]} for "
+                       f"{per_year.index[-1]}")
+    return out
+
+
+def nowcast_year(data: ReportData) -> int | None:
+    """The latest year if no figure of it rests on reported data, else None."""
+    a = data.aggregates
+    end = int(a["year"].max())
+    return end if (a.loc[a["year"] == end, "population_coverage"].fillna(0) == 0).all() else None
+
+
+def paragraphs(headline: pd.DataFrame) -> str:
+    """The outcome paragraphs the headline figures come from: '20–22'."""
+    p = sorted(int(x) for x in headline["paragraph"].unique())
+    return "" if not p else str(p[0]) if p[0] == p[-1] else f"{p[0]}–{p[-1]}"
