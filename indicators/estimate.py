@@ -102,7 +102,8 @@ def totals_data(spec: Indicator, inputs: Inputs, params: Params,
     economies, years = grid_of(inputs, spec, params)
     values = _values(inputs, spec.code)
     values = values[values["year"].between(years[0], until or years[-1])]
-    observed = [e for e in economies if e in set(values["iso3"])]
+    with_values = set(values["iso3"])
+    observed = [e for e in economies if e in with_values]
     income = inputs.covariates.set_index("iso3")["income_group"]
     return trend_model.series_data(values, observed, years, income)
 
@@ -150,7 +151,8 @@ def estimate_totals(spec, inputs, params, economies, years, predictor, fitted):
         logit=est.point.T.ravel(), method=est.method.T.ravel(), kind=est.kind.T.ravel(),
         horizon=est.horizon.T.ravel(), release=est.release.T.ravel(), ever_observed=True)
     draws = est.draws.transpose(0, 2, 1).reshape(params.replicates, -1)
-    never = [e for e in economies if e not in set(observed)]
+    observed_set = set(observed)
+    never = [e for e in economies if e not in observed_set]
     if never:
         model_frame, model_draws = model_economies(spec, inputs, params, never, years, frame,
                                                    draws, predictor)

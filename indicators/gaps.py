@@ -35,7 +35,8 @@ def estimate(member: pd.DataFrame, total: pd.DataFrame, keys: pd.DataFrame,
     years = np.sort(keys["year"].unique())
     obs = measured(member, total)
     obs = obs[obs["iso3"].isin(set(economies)) & obs["year"].between(years[0], years[-1])]
-    seen = [e for e in economies if e in set(obs["iso3"])]
+    with_values = set(obs["iso3"])
+    seen = [e for e in economies if e in with_values]
     prior, spread = _regression(obs, covariates, economies)
     n, steps = len(economies), len(years)
     gap = np.repeat(prior[None, :], steps, axis=0)
