@@ -170,4 +170,4 @@ def sample_paths(model: Model, f: Filtered, rng: np.random.Generator, draws: int
 
 def _apply(m: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Each economy's matrix (N, d, d) applied to its vectors in every draw (draws, N, d)."""
-    return (m[None] * x[:, :, None, :]).sum(-1)
+    return (x.transpose(1, 0, 2) @ m.transpose(0, 2, 1)).transpose(1, 0, 2)   # one matmul per economy
