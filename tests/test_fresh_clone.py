@@ -17,12 +17,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.usefixtures("published")  # the session's stage cache filled first
-def test_a_clone_alone_runs_on_the_bundled_edition_and_prints_its_figures(shared_cache,
+def test_a_clone_alone_runs_on_the_bundled_edition_and_prints_its_figures(link_shared_cache,
                                                                           tmp_path):
     clone = tmp_path / "ictstats"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
     assert not (tmp_path / "shared").exists()
-    (clone / "data" / "cache").symlink_to(shared_cache, target_is_directory=True)
+    link_shared_cache(clone)
     env = {k: v for k, v in os.environ.items()
            if k not in ("PREFECT_API_URL", "ICTSTATS_SOURCE_DIR")}
     env["COLUMNS"] = "160"
