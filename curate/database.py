@@ -18,7 +18,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from curate.assemble import Curated
-from curate.descriptions import ROWS_OF, views
+from curate.descriptions import WHOLE_ROW_VIEWS, views
 from schemas.published import VIEW_NAMES, empty_table, published_schemas
 
 DATABASE_NAME = "ict.duckdb"
@@ -98,11 +98,11 @@ VIEW_CHUNK_ROWS = 20_480
 def _validated_view(con, name: str, schema: pa.DataFrameSchema) -> None:
     """A view validated in chunks of rows (a view of observations is as large as the table:
     validated whole, it would double the memory of the write), its key checked in SQL. A
-    view of whole rows of one table (ROWS_OF) has its columns and types checked on no rows:
+    view of whole rows of one table (WHOLE_ROW_VIEWS) has its columns and types checked on no rows:
     its values are that table's, checked already."""
     per_chunk = copy.deepcopy(schema)
     per_chunk.unique = None
-    limit = " LIMIT 0" if name in ROWS_OF else ""
+    limit = " LIMIT 0" if name in WHOLE_ROW_VIEWS else ""
     result = con.execute(f'SELECT * FROM "{name}"{limit}')
     first = True
     while True:

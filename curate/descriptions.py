@@ -13,9 +13,9 @@ VIEWS = {
                      file DESC) = 1
     """,
 }
-# views that select whole rows of one table, unchanged (SELECT *): their rows passed that
-# table's checks when it was written, so only the view's key needs checking
-ROWS_OF = {"preferred_observations": "observations"}
+# views that select whole rows of one table, unchanged (preferred_observations: SELECT * FROM
+# observations): their rows passed that table's checks, so only the view's key needs checking
+WHOLE_ROW_VIEWS = {"preferred_observations"}
 
 
 def population_view() -> str:

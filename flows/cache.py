@@ -37,13 +37,32 @@ class StageCache:
         """(tables, meta) of an entry, or None if there is none."""
         entry = self._entry(stage, key)
         try:
-            meta = json.loads((entry / META).read_text(encoding="utf-8"))
+            meta = self._used(entry)
             tables = {name: pd.read_parquet(entry / f"{name}.parquet")
                       for name in meta["tables"]}
-            os.utime(entry)
         except FileNotFoundError:   # none, or pruned by another run meanwhile
             return None
         return tables, meta["meta"]
+
+    def load_files(self, stage: str, key: str, out_dir: Path) -> list[Path] | None:
+        """Copy an entry's files into out_dir: their paths there, or None if there is no
+        such entry."""
+        entry = self._entry(stage, key)
+        try:
+            self._used(entry)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            return [Path(shutil.copyfile(f, out_dir / f.name))
+                    for f in sorted((entry / FILES).iterdir())]
+        except FileNotFoundError:   # none, or pruned by another run meanwhile
+            return None
+
+    @staticmethod
+    def _used(entry: Path) -> dict:
+        """An entry's meta.json; the entry counts as just used (pruning keeps the most
+        recently used)."""
+        meta = json.loads((entry / META).read_text(encoding="utf-8"))
+        os.utime(entry)
+        return meta
 
     def save(self, stage: str, key: str, tables: dict[str, pd.DataFrame],
              meta: dict | None = None, files: list[Path] = ()) -> None:
@@ -62,7 +81,6 @@ class StageCache:
                 for path in files:
                     shutil.copyfile(path, building / FILES / Path(path).name)
             (building / META).write_text(json.dumps({"tables": list(tables),
-                                                     "files": [Path(f).name for f in files],
                                                      "meta": meta or {}}), encoding="utf-8")
             os.rename(building, entry)
         except OSError:
@@ -71,20 +89,6 @@ class StageCache:
         finally:
             shutil.rmtree(building, ignore_errors=True)
         self.prune(stage)
-
-    def load_files(self, stage: str, key: str, out_dir: Path) -> tuple[list[Path], dict] | None:
-        """Copy an entry's files into out_dir: (their paths there, meta), or None if there is
-        no such entry."""
-        entry = self._entry(stage, key)
-        try:
-            meta = json.loads((entry / META).read_text(encoding="utf-8"))
-            out_dir.mkdir(parents=True, exist_ok=True)
-            copied = [Path(shutil.copyfile(entry / FILES / name, out_dir / name))
-                      for name in meta["files"]]
-            os.utime(entry)
-        except FileNotFoundError:   # none, or pruned by another run meanwhile
-            return None
-        return copied, meta["meta"]
 
     def prune(self, stage: str) -> None:
         """Keep the stage's `LIMITS[stage]` most recently used entries; drop half-written

@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow
 from prefect.states import Failed
+from threadpoolctl import threadpool_limits
 
 from catalog import estimated
 from curate.assemble import Curated
@@ -52,6 +53,10 @@ from sources.plausibility import cross_check
 from sources.read import FileResult, context_of, files_in
 
 DEFAULT_SEED = lineage.DEFAULT_SEED
+# Linear algebra runs on one BLAS thread: a multi-threaded BLAS sums in an order that depends
+# on its thread count, which moved fitted values in the ninth digit between machines with
+# other core counts and between the default runner and Dask's workers (one thread each).
+BLAS_THREADS = 1
 
 
 class SourceProblem(str):
@@ -84,8 +89,9 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
             clean_stale_staging(out)
             lineage.journal(out, run)
             try:
-                published = _stages(run, source_dir, out, raw, params, income_fiscal_year,
-                                    cache, accept_shrink)
+                with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+                    published = _stages(run, source_dir, out, raw, params, income_fiscal_year,
+                                        cache, accept_shrink)
             except PublishError as err:
                 published = SourceProblem(f"not published: {err}")
             except Exception as err:

@@ -20,7 +20,7 @@ import matplotlib
 import pandas as pd
 
 from catalog import Indicator, indicators
-from reporting import kinds, style
+from reporting import facts, kinds, style
 from reporting.coverage import data_coverage
 from reporting.data import ReportData, load
 from reporting.plotting import fix_layout
@@ -32,9 +32,9 @@ __all__ = ["KINDS", "Chart", "build", "chart_ids", "draw", "inputs_digest", "rea
 KINDS = {"world": kinds.world, "groups": kinds.groups, "locations": kinds.locations,
          "sexes": kinds.sexes, "regions": kinds.regions, "data_coverage": data_coverage}
 HEADLINE_CHARTS = ["data_coverage"]   # drawn from the headline table, after the catalog's
+PNG_COMPRESSION = 1   # zlib level: a fifth of the PNG's time at level 6, for files 2% larger
 # what the charts are drawn from: these tables of the report data, and the run's estimation
 # parameters (reporting/facts.py)
-PNG_COMPRESSION = 1   # zlib level: a fifth of the PNG's time at level 6, for files 2% larger
 CHART_INPUTS = ("aggregates", "derived", "headline", "sources", "indicators", "usage",
                 "weight_sources")
 
@@ -104,11 +104,7 @@ def render(chart: Chart, out_dir: Path) -> dict[str, Path]:
 def read_chart(out_dir: Path, chart_id: str) -> tuple[Chart, dict[str, Path]]:
     """A chart rendered earlier into out_dir, from its files (without its figure)."""
     paths = chart_files(out_dir, chart_id)
-    meta = json.loads(paths["json"].read_text(encoding="utf-8"))
-    chart = Chart(id=meta["id"], title=meta["title"], caption=meta["caption"],
-                  alt_text=meta["alt_text"], source_note=meta["source_note"],
-                  data=pd.DataFrame.from_records(meta["data"]))
-    return chart, paths
+    return Chart.from_sidecar(json.loads(paths["json"].read_text(encoding="utf-8"))), paths
 
 
 def inputs_digest(data: ReportData) -> str:
@@ -120,6 +116,5 @@ def inputs_digest(data: ReportData) -> str:
         digest.update(json.dumps([list(map(str, frame.columns)),
                                   [str(t) for t in frame.dtypes]]).encode())
         digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-    digest.update(json.dumps(data.run["parameters"].get("estimation"), sort_keys=True,
-                             default=str).encode())
+    digest.update(json.dumps(facts.estimation(data), sort_keys=True, default=str).encode())
     return digest.hexdigest()

@@ -37,6 +37,13 @@ class Chart:
                           "alt_text": f"{self.id}.alt.txt"},
                 "data": records}
 
+    @classmethod
+    def from_sidecar(cls, meta: dict) -> Chart:
+        """The chart a sidecar describes (without its figure)."""
+        return cls(id=meta["id"], title=meta["title"], caption=meta["caption"],
+                   alt_text=meta["alt_text"], source_note=meta["source_note"],
+                   data=pd.DataFrame.from_records(meta["data"]))
+
 
 # ---------------------------------------------------------------------------------------------
 # rows

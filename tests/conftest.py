@@ -57,16 +57,22 @@ def shared_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def cwd_with_shared_cache(shared_cache, tmp_path_factory):
-    """A new working directory for an `ictstats` subprocess whose stage cache (beside its
-    default raw dir, data/raw) is the session's: `cwd_with_shared_cache("name")`."""
-    def make(name: str) -> Path:
-        cwd = tmp_path_factory.mktemp(name)
-        (cwd / "data").mkdir()
+def link_shared_cache(shared_cache):
+    """`link_shared_cache(cwd)`: `ictstats` runs started in `cwd` use the session's stage
+    cache (theirs sits beside their default raw dir, cwd/data/raw); returns `cwd`."""
+    def link(cwd: Path) -> Path:
+        (cwd / "data").mkdir(parents=True, exist_ok=True)
         (cwd / "data" / "cache").symlink_to(shared_cache, target_is_directory=True)
         return cwd
 
-    return make
+    return link
+
+
+@pytest.fixture(scope="session")
+def cwd_with_shared_cache(link_shared_cache, tmp_path_factory):
+    """A new working directory for an `ictstats` subprocess whose stage cache is the
+    session's: `cwd_with_shared_cache("name")`."""
+    return lambda name: link_shared_cache(tmp_path_factory.mktemp(name))
 
 
 @pytest.fixture(scope="session")

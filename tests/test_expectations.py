@@ -231,7 +231,7 @@ def test_an_unchanged_rerun_on_the_previous_publication_publishes(
 
 
 def test_a_partial_series_cut_in_half_is_caught_against_the_previous_publication(
-        snapshot, republished, prefect_harness, tmp_path):
+        snapshot, republished, prefect_harness, shared_cache, tmp_path):
     """Mobile ownership is `partial_coverage`: the universe does not check it, so a first
     run takes the file cut in half; the second, against the publication, does not."""
     from flows.pipeline import pipeline
@@ -244,7 +244,8 @@ def test_a_partial_series_cut_in_half_is_caught_against_the_previous_publication
 
     before = (republished / "ict.duckdb").resolve()
     state = pipeline(source_dir=str(root), out_dir=str(republished),
-                     raw_dir=str(tmp_path / "raw"), return_state=True)
+                     raw_dir=str(tmp_path / "raw"), cache_dir=str(shared_cache),
+                     return_state=True)
     assert not state.is_completed()
     assert "\n" not in state.message
     assert state.message.startswith(f"{name}: IT_MOB_OWN"), state.message

@@ -234,7 +234,7 @@ def first_publication(snapshot, prefect_harness, shared_cache, tmp_path_factory)
     raw = out.parent / "raw"
     state = run_in_process(source_dir=str(snapshot), out_dir=str(out), raw_dir=str(raw),
                            cache_dir=str(shared_cache))
-    return {"out": out, "raw": raw, "cache": shared_cache, "run_id": last_run_id(out),
+    return {"out": out, "raw": raw, "run_id": last_run_id(out),
             "flow_run_id": state.state_details.flow_run_id}
 
 
@@ -310,11 +310,12 @@ def test_deployments_are_served_with_schedules_and_a_triggered_run_publishes(
 
 # --- caching ------------------------------------------------------------------------------
 
-def test_rerun_on_unchanged_sources_reuses_the_cache(first_publication, snapshot, tmp_path):
+def test_rerun_on_unchanged_sources_reuses_the_cache(first_publication, snapshot, shared_cache,
+                                                     tmp_path):
     out = copy_publication(first_publication["out"], tmp_path / "out")
     state = run_in_process(source_dir=str(snapshot), out_dir=str(out),
                            raw_dir=str(tmp_path / "raw"),
-                           cache_dir=str(first_publication["cache"]))
+                           cache_dir=str(shared_cache))
     with prefect_client() as client:
         states = task_states(client, state.state_details.flow_run_id)
     for name in CACHED_TASKS:
@@ -360,9 +361,9 @@ def test_the_stage_cache_gives_results_back_exactly_and_stays_bounded(tmp_path):
 # --- revisions ----------------------------------------------------------------------------
 
 def test_rerun_after_one_value_changed_records_its_revisions(first_publication, snapshot,
-                                                             tmp_path):
+                                                             shared_cache, tmp_path):
     sources = copy_sources(snapshot, tmp_path / "sources")
-    out, raw, cache = tmp_path / "out", tmp_path / "raw", first_publication["cache"]
+    out, raw, cache = tmp_path / "out", tmp_path / "raw", shared_cache
     # The first publication, from the unchanged copy (same files as the snapshot elsewhere).
     run_in_process(source_dir=str(sources), out_dir=str(out), raw_dir=str(raw),
                    cache_dir=str(cache))

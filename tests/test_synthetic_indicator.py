@@ -89,11 +89,8 @@ FIGURES = {"estimates": "indicator, iso3, year, sex, location",
 
 def test_dask_process_workers_give_the_default_runner_s_figures(release, published):
     """Every estimate, aggregate and headline figure of the catalog's own indicators is the
-    default runner's; the report was drawn on the workers too. Equal to 1e-8, not to the bit:
-    Dask starts its workers with single-threaded BLAS (OMP_NUM_THREADS=1), whose sums run in
-    another order than this process's, which moves the least-squares fits for never-observed
-    economies in the ninth significant digit (measured: 1.5e-9 at most for estimates, 6e-13
-    for aggregates)."""
+    default runner's, to the bit (linear algebra runs on one BLAS thread in both: see
+    flows.pipeline.BLAS_THREADS); the report was drawn on the workers too."""
     for table, order in FIGURES.items():
         query = f"SELECT * FROM {table} WHERE indicator <> ? ORDER BY {order}"
         with duckdb.connect(str(release / "ict.duckdb"), read_only=True) as con:
@@ -101,7 +98,7 @@ def test_dask_process_workers_give_the_default_runner_s_figures(release, publish
         with duckdb.connect(str(published), read_only=True) as con:
             default = con.execute(query, [CODE]).df()
         assert len(default) > 10, table
-        pd.testing.assert_frame_equal(on_dask, default, rtol=1e-8, atol=0, obj=table)
+        pd.testing.assert_frame_equal(on_dask, default, check_exact=True, obj=table)
     charts = {p.name for p in (release / "charts").iterdir()}
     assert {"internet_world.svg", "gender.png", "coverage_5g.svg"} <= charts
 
