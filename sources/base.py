@@ -68,7 +68,7 @@ _NO_QUARANTINE = pd.DataFrame({c: pd.Series(dtype="Int64" if c in ("row", "year"
 
 
 def empty_quarantine() -> pd.DataFrame:
-    return _NO_QUARANTINE.copy()   # a copy of a built frame: a tenth of the time of a new one
+    return _NO_QUARANTINE.copy()   # copying a built frame costs far less than building one
 
 
 def quarantine_rows(file: str, rows, column, values, check: str, reason,

@@ -59,7 +59,7 @@ def finish(long: pd.DataFrame, path: Path, entry: Source, ctx: Context, rows_rea
 def _parse_years(long: pd.DataFrame, file: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Years read from a cell (long layouts) must be whole numbers; header years already are."""
     if "year_column" not in long:
-        return long, quarantine_rows(file, [], None, [], "year", "")
+        return long, empty_quarantine()
     text = long["year"].astype("str").str.strip()
     year = pd.to_numeric(text, errors="coerce")
     ok = year.notna() & (year % 1 == 0)
