@@ -87,9 +87,11 @@ def prepare_inputs(curated: Curated, year: int, income_fiscal_year: int | None) 
 
 
 @task(name="fit", cache_policy=NO_CACHE, task_run_name="fit {spec.code}")
-def fit_series(spec: Indicator, prepared: Prepared, params: Params) -> Parameters:
-    """The trend model's parameters, fitted on every value."""
-    return fit_indicator(spec, prepared.inputs, params)
+def fit_series(spec: Indicator, prepared: Prepared, params: Params, until: int | None = None,
+               first_guess: Parameters | None = None) -> Parameters:
+    """The trend model's parameters, fitted on the values of years up to `until` (all)."""
+    inputs = prepared.inputs if until is None else backtest.truncated(prepared.inputs, until)
+    return fit_indicator(spec, inputs, params, first_guess)
 
 
 @task(name="estimate", cache_policy=NO_CACHE, task_run_name="estimate {spec.code}")

@@ -8,8 +8,9 @@ estimates for T+1 … T+4 are compared (`evaluate`):
   source gives; a publisher's estimate is not a truth to score against);
 - group level (world, income groups, LDC/LLDC/SIDS, SDG regions): with the aggregate the
   full data give, for group-years whose full-data reported coverage is at least 60%.
-Each cut-off fits the model's parameters again on what it keeps. Two baselines are scored
-beside: the last value carried forward, and a straight line through the last five values.
+The model's parameters are fitted once, on the values of years up to the last tuning
+cut-off (2017), and serve every cut-off: the evaluation cut-offs use nothing later than
+what they keep. Two baselines are scored beside: the last value carried forward, and a straight line through the last five values.
 Cut-offs up to 2017 are the tuning period (where the interval calibration is chosen);
 2018-2021 the evaluation period, whose numbers the README reports.
 """
@@ -22,13 +23,16 @@ import pandas as pd
 
 from catalog import estimated, indicators
 from indicators.aggregate import aggregate
-from indicators.estimate import Inputs, Params, combine, estimate_indicator, fit_indicator
-
-LAST_TUNING_CUTOFF = 2017   # cut-offs up to it tune the calibration; later ones score it
+from indicators.estimate import Inputs, Params, combine, estimate_indicator
 from indicators.trend_model import KINDS, Parameters, logit
 from indicators.weights import weight_column
 
 CUTOFFS = tuple(range(2012, 2022))
+LAST_TUNING_CUTOFF = 2017   # cut-offs up to it tune the calibration; later ones score it
+# the calibration is taken from the last three tuning cut-offs (2015-2017): errors of the early
+# cut-offs (4G roll-out, 2012-2014) are several times those of later years, and a forecaster
+# calibrates on recent experience
+CALIBRATION_CUTOFFS = 3
 HORIZONS = (1, 2, 3, 4)
 GROUP_COVERAGE = 0.6
 ALPHA = 0.10           # 90% intervals
@@ -43,26 +47,26 @@ def truncated(inputs: Inputs, cutoff: int) -> Inputs:
 def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int,
                parameters: dict[str, Parameters]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Country and group estimates for the years after `cutoff`, made from the values known
-    by then (the model's parameters fitted again on them, from `parameters`), with the two
-    baselines beside them."""
+    by then with the model's `parameters` (fitted on the tuning period's values), with the
+    two baselines beside them."""
     known = truncated(inputs, cutoff)
     parts = {}
     for spec in estimated():
         if spec.estimation["first_year"] >= cutoff:   # not two years of values yet
             continue
-        fitted = fit_indicator(spec, known, params, parameters[spec.code])
         parts[spec.code] = estimate_indicator(spec, known, params, parts.get(spec.predictor),
-                                              fitted)
+                                              parameters[spec.code])
     result = combine(list(parts.values()))
     totals = (result.estimates["sex"] == "total") & (result.estimates["location"] == "total")
     total = result.estimates[totals]
     keep = {k: v for k, v in result.replicates.items() if k[1] == k[2] == "total"}
     spread = _spread(total, keep)
     ahead = total["year"].between(cutoff + 1, cutoff + max(HORIZONS)).to_numpy()
-    country = total[ahead][["indicator", "iso3", "year", "value", "lower", "upper"]].assign(
+    country = total[ahead][["indicator", "iso3", "year", "value", "lower", "upper",
+                            "ever_observed"]].assign(
         centre_logit=spread["centre_logit"][ahead], sd_logit=spread["sd_logit"][ahead])
-    country = country.merge(_country_baselines(known, cutoff), on=["indicator", "iso3"],
-                            how="left")
+    country = country.merge(_country_baselines(known, cutoff),
+                            on=["indicator", "iso3", "year"], how="left")
     aggregates, _ = aggregate(total, keep, inputs.weights, groups)
     group = aggregates[aggregates["year"] <= cutoff + max(HORIZONS)]
     group = group[["indicator", "group_scheme", "group_code", "year", "value", "lower",
@@ -92,10 +96,13 @@ def _group_spread(total, spread, weights, groups) -> pd.DataFrame:
     """Per group-year: the variance its figure would have if its economies' errors were
     independent (`independent`) and if they all went together (`together`), as shares of
     the group's weight; a common share rho of the errors gives (1-rho) A + rho B."""
-    w = weights.set_index(["iso3", "year"])
     frame = total[["indicator", "iso3", "year"]].assign(sd=spread["sd_pp"])
-    frame["w"] = [w.at[(i, y), weight_column(indicators()[c].weight)]
-                  for c, i, y in zip(frame["indicator"], frame["iso3"], frame["year"])]
+    w = weights.set_index(["iso3", "year"])
+    frame["w"] = np.nan
+    for code, rows in frame.groupby("indicator", sort=False).indices.items():
+        keys = pd.MultiIndex.from_frame(frame.iloc[rows][["iso3", "year"]])
+        frame.iloc[rows, frame.columns.get_loc("w")] = \
+            w[weight_column(indicators()[code].weight)].reindex(keys).to_numpy()
     frame = frame.merge(groups[["iso3", "year", "group_scheme", "group_code"]],
                         on=["iso3", "year"])
     frame["wv"], frame["ws"] = frame["w"] ** 2 * frame["sd"] ** 2, frame["w"] * frame["sd"]
@@ -105,43 +112,46 @@ def _group_spread(total, spread, weights, groups) -> pd.DataFrame:
                          "together": (g["ws"] / g["w"]) ** 2}).reset_index()
 
 
-def _line(years: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    slope, intercept = np.polyfit(years, values, 1)
-    return np.clip(intercept + slope * at, 0, 100)
-
-
 def _country_baselines(known: Inputs, cutoff: int) -> pd.DataFrame:
-    """Per indicator and economy: the last value known at the cut-off and the line through
-    the last five (newest release of each year)."""
+    """Per indicator, economy and year ahead: the last value known at the cut-off (`carry`)
+    and the straight line through the last five (`trend_value`; newest release of each
+    year)."""
     o = known.observations
     o = o[(o["sex"] == "total") & (o["location"] == "total")]
     o = o.sort_values(["release_date", "release"]).drop_duplicates(
-        ["indicator", "iso3", "year"], keep="last").sort_values(["indicator", "iso3", "year"])
-    rows = []
-    years_ahead = np.arange(cutoff + 1, cutoff + max(HORIZONS) + 1)
-    for (code, iso3), g in o.groupby(["indicator", "iso3"], sort=False):
-        last = g.tail(TREND_POINTS)
-        line = (_line(last["year"].to_numpy(float), last["value"].to_numpy(), years_ahead)
-                if len(last) >= 2 else np.full(len(years_ahead), last["value"].iloc[-1]))
-        rows.append({"indicator": code, "iso3": iso3, "carry": float(g["value"].iloc[-1]),
-                     "trend": dict(zip(years_ahead.tolist(), line))})
-    frame = pd.DataFrame(rows)
-    return frame
+        ["indicator", "iso3", "year"], keep="last")
+    o = o.sort_values(["indicator", "iso3", "year"])
+    last = o.groupby(["indicator", "iso3"], sort=False).tail(TREND_POINTS)
+    line = _lines(last)
+    ahead = pd.DataFrame({"year": np.arange(cutoff + 1, cutoff + max(HORIZONS) + 1)})
+    out = line.merge(ahead, how="cross")
+    out["trend_value"] = np.clip(out["intercept"] + out["slope"] * out["year"], 0, 100)
+    return out[["indicator", "iso3", "year", "carry", "trend_value"]]
+
+
+def _lines(points: pd.DataFrame, keys=("indicator", "iso3")) -> pd.DataFrame:
+    """Per key: the least-squares line through its points (year, value) and its last value
+    (`carry`); a key with one point keeps that value (slope 0)."""
+    keys = list(keys)
+    g = points.assign(x=points["year"].astype(float), xy=points["year"] * points["value"],
+                      xx=points["year"].astype(float) ** 2).groupby(keys, sort=False)
+    s = g.agg(n=("x", "size"), sx=("x", "sum"), sy=("value", "sum"), sxy=("xy", "sum"),
+              sxx=("xx", "sum"), carry=("value", "last")).reset_index()
+    denominator = s["n"] * s["sxx"] - s["sx"] ** 2
+    slope = np.where(denominator > 0, (s["n"] * s["sxy"] - s["sx"] * s["sy"])
+                     / np.where(denominator > 0, denominator, 1), 0.0)
+    s["slope"] = slope
+    s["intercept"] = (s["sy"] - slope * s["sx"]) / s["n"]
+    return s[[*keys, "carry", "slope", "intercept"]]
 
 
 def _group_baselines(group: pd.DataFrame, cutoff: int) -> pd.DataFrame:
     keys = ["indicator", "group_scheme", "group_code"]
-    out = []
-    for _, g in group.groupby(keys, sort=False):
-        past = g[g["year"] <= cutoff].sort_values("year").tail(TREND_POINTS)
-        if past.empty:
-            continue
-        g = g[g["year"] > cutoff].copy()
-        g["carry"] = past["value"].iloc[-1]
-        g["trend_value"] = _line(past["year"].to_numpy(float), past["value"].to_numpy(),
-                                 g["year"].to_numpy(float))
-        out.append(g)
-    return pd.concat(out, ignore_index=True)
+    past = group[group["year"] <= cutoff].sort_values([*keys, "year"])
+    line = _lines(past.groupby(keys, sort=False).tail(TREND_POINTS), keys)
+    ahead = group[group["year"] > cutoff].merge(line, on=keys)
+    ahead["trend_value"] = np.clip(ahead["intercept"] + ahead["slope"] * ahead["year"], 0, 100)
+    return ahead.drop(columns=["slope", "intercept"])
 
 
 def country_truth(inputs: Inputs) -> pd.DataFrame:
@@ -171,11 +181,13 @@ def evaluate(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataF
              truth_group: pd.DataFrame) -> pd.DataFrame:
     """The `backtest` table: per indicator, level, period and horizon (and 1-3 pooled)."""
     c = country.merge(truth_country, on=["indicator", "iso3", "year"])
-    c["trend_value"] = [t.get(y, np.nan) if isinstance(t, dict) else np.nan
-                        for t, y in zip(c["trend"], c["year"])]
     g = group.merge(truth_group, on=["indicator", "group_scheme", "group_code", "year"])
+    # an economy with a value by the cut-off (scored against the baselines) or without one
+    # (the never-observed model, which no baseline can forecast)
+    c = c.assign(level=np.where(c["ever_observed"], "country", "country_modelled"))
     rows = []
-    for level, frame in (("country", c), ("group", g)):
+    levels = [(level, part) for level, part in c.groupby("level")] + [("group", g)]
+    for level, frame in levels:
         frame = frame.assign(period=np.where(frame["cutoff"] <= LAST_TUNING_CUTOFF,
                                              "tuning", "evaluation"))
         for (code, period), part in frame.groupby(["indicator", "period"]):
@@ -205,22 +217,23 @@ Z90 = 1.6449
 
 
 def tune(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame,
-         truth_group: pd.DataFrame) -> tuple[tuple[str, float, float], ...]:
-    """Per indicator, on the tuning cut-offs: the interval scale that makes 90% of held-out
-    country values fall within their intervals (on the logit scale, where the draws are
-    normal), then the common share of errors that does the same for group figures."""
-    c = country[country["cutoff"] <= LAST_TUNING_CUTOFF].merge(
+         truth_group: pd.DataFrame) -> tuple[tuple[str, float, float, float], ...]:
+    """Per indicator, on the last CALIBRATION_CUTOFFS tuning cut-offs at horizons 1-3: the
+    interval scales that make 90%
+    of held-out country values fall within their intervals (on the logit scale, where the
+    draws are normal; one for economies with values, one for the never-observed model), then
+    the common share of errors that does the same for group figures."""
+    recent = LAST_TUNING_CUTOFF - CALIBRATION_CUTOFFS
+    c = country[country["cutoff"].between(recent + 1, LAST_TUNING_CUTOFF)].merge(
         truth_country, on=["indicator", "iso3", "year"])
-    g = group[group["cutoff"] <= LAST_TUNING_CUTOFF].merge(
+    c = c[(c["horizon"] <= 3) & (c["sd_logit"] > 0)]
+    g = group[group["cutoff"].between(recent + 1, LAST_TUNING_CUTOFF)].merge(
         truth_group, on=["indicator", "group_scheme", "group_code", "year"])
     out = []
     for spec in estimated():
-        mine = c[(c["indicator"] == spec.code) & (c["horizon"] <= 3) & (c["sd_logit"] > 0)]
-        if len(mine) < 20:
-            out.append((spec.code, 1.0, 0.0))
-            continue
-        z = np.abs(logit(mine["truth"]) - mine["centre_logit"]) / mine["sd_logit"]
-        scale = float(np.clip(np.quantile(z, 0.9) / Z90, 0.5, 5.0))
+        mine = c[c["indicator"] == spec.code]
+        scale = _scale(mine[mine["ever_observed"]], 1.0)
+        model_scale = _scale(mine[~mine["ever_observed"]], scale)
         groups_ = g[(g["indicator"] == spec.code) & (g["horizon"] <= 3)]
         share = 0.0
         if len(groups_) >= 10:
@@ -229,8 +242,17 @@ def tune(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame
                 var = (1 - share) * groups_["independent"] + share * groups_["together"]
                 if np.mean(miss <= Z90 * scale * np.sqrt(var.to_numpy())) >= 0.9:
                     break
-        out.append((spec.code, round(scale, 3), round(float(share), 3)))
+        out.append((spec.code, round(scale, 3), round(model_scale, 3), round(float(share), 3)))
     return tuple(out)
+
+
+def _scale(rows: pd.DataFrame, otherwise: float) -> float:
+    """The factor on the draws' spread that puts 90% of `rows`' truths inside (at least 20
+    rows; else `otherwise`)."""
+    if len(rows) < 20:
+        return otherwise
+    z = np.abs(logit(rows["truth"]) - rows["centre_logit"]) / rows["sd_logit"]
+    return float(np.clip(np.quantile(z, 0.9) / Z90, 0.5, 5.0))
 
 
 def truths(prepared, full) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -249,6 +271,7 @@ def stack(runs):
 
 
 BACKTEST_REPLICATES = 100
+CALIBRATION = ("interval_scale", "model_interval_scale", "common_share")
 
 
 def result_tables(parameters: dict[str, Parameters], calibration: tuple,
@@ -262,8 +285,8 @@ def result_tables(parameters: dict[str, Parameters], calibration: tuple,
             rows.append((code, "error_sd", kind, sd))
         for release, sd in p.offset_sd.items():
             rows.append((code, "offset_sd", release, sd))
-    scale = [(code, "interval_scale", "", k) for code, k, _ in calibration] \
-        + [(code, "common_share", "", rho) for code, _, rho in calibration]
+    scale = [(code, name, "", value) for code, *values in calibration
+             for name, value in zip(CALIBRATION, values)]
     return {"backtest": table,
             "estimation_parameters": pd.DataFrame(
                 rows + scale, columns=["indicator", "parameter", "qualifier", "value"])}
@@ -279,5 +302,5 @@ def result_from_tables(tables: dict[str, pd.DataFrame]
             v[("q_level", "")], v[("q_slope", "")], v[("phi", "")],
             tuple(v[("error_sd", k)] for k in KINDS),
             {q: x for (name, q), x in v.items() if name == "offset_sd"})
-        calibration.append((code, v[("interval_scale", "")], v[("common_share", "")]))
+        calibration.append((code, *(v[(name, "")] for name in CALIBRATION)))
     return parameters, tuple(calibration)

@@ -85,7 +85,7 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
     for t in range(steps):
         if t > 0:
             m = m @ a.T + c
-            p = a @ p @ a.T + q
+            p = _predicted_covariance(p, model.phi, q)
         jump = (model.jumps[t] if model.jumps is not None else
                 _surprising(model, t, m, p, y[t], s2[t]) if model.jump_z is not None else None)
         if jump is not None and jump.any():
@@ -109,6 +109,17 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
             out.innovations[t, seen, r] = (v / np.sqrt(s))[seen]
         out.m_filt[t], out.p_filt[t] = m, p
     return out
+
+
+def _predicted_covariance(p: np.ndarray, phi: float, q: np.ndarray) -> np.ndarray:
+    """A P A' + Q for the transition A (level += slope, slope *= phi; the offsets stay),
+    row and column operations instead of two batched products of (d x d) matrices."""
+    p = p.copy()
+    p[:, 0, :] += p[:, 1, :]
+    p[:, 1, :] *= phi
+    p[:, :, 0] += p[:, :, 1]
+    p[:, :, 1] *= phi
+    return p + q
 
 
 def _surprising(model: Model, t: int, m, p, y, s2) -> np.ndarray:

@@ -25,7 +25,7 @@ from scipy.optimize import minimize
 from indicators.kalman import Model, kalman_filter, sample_paths, smooth
 
 KINDS = ("reported", "publisher_estimate", "unflagged")
-P_FLOOR = 0.5          # per cent: values are clipped to [0.5, 99.5] before the logit
+SQUEEZE = 0.5          # per cent: the logit is taken of (p + 0.5) / 101 (see `logit`)
 SLOPE_WINDOW = 5       # observations an economy's own recent trend is measured on
 LEVEL_PRIOR = 1.0      # variance of the first year's level around the first value (logit)
 SLOPE_PRIOR = 0.1      # variance of the first year's slope around the pooled slope
@@ -34,12 +34,21 @@ JUMP_Z = 4.0           # a value this many standard errors off its prediction is
 
 
 def logit(p):
-    p = np.clip(np.asarray(p, dtype="float64"), P_FLOOR, 100 - P_FLOOR) / 100
-    return np.log(p / (1 - p))
+    """The model's scale: the logit of the per cent value squeezed into (0, 1) as
+    (p + SQUEEZE) / (100 + 2 SQUEEZE), so that 0 and 100 (common for network coverage) are
+    finite values a series can reach, and a draw can cross, instead of limits clipped away."""
+    p = np.clip(np.asarray(p, dtype="float64"), 0.0, 100.0)
+    q = (p + SQUEEZE) / (100 + 2 * SQUEEZE)
+    return np.log(q / (1 - q))
+
+
+def sigmoid(x):
+    return 1 / (1 + np.exp(-np.asarray(x, dtype="float64")))
 
 
 def expit(x):
-    return 100 / (1 + np.exp(-np.asarray(x, dtype="float64")))
+    """The inverse of `logit`, per cent, clipped to 0-100."""
+    return np.clip((100 + 2 * SQUEEZE) * sigmoid(x) - SQUEEZE, 0.0, 100.0)
 
 
 @dataclass

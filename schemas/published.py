@@ -794,7 +794,10 @@ def _backtest() -> pa.DataFrameSchema:
         "data for at least 60% of the group's population.",
         {
             "indicator": _indicator(_estimated()),
-            "level": _text("country or group", pa.Check.isin(["country", "group"])),
+            "level": _text("country (economies with a value by the cut-off, beside the "
+                           "baselines), country_modelled (economies without one: the "
+                           "never-observed model; no baseline) or group",
+                           pa.Check.isin(["country", "country_modelled", "group"])),
             "period": _text("tuning (cut-offs 2012-2017: where the parameters and the "
                             "interval calibration were chosen) or evaluation (2018-2021: "
                             "scored with them, out of sample)",
@@ -821,7 +824,8 @@ def _backtest() -> pa.DataFrameSchema:
 def _estimation_parameters() -> pa.DataFrameSchema:
     return _schema(
         "The estimation's parameters per indicator: the trend model's, by maximum likelihood "
-        "on every value, and the interval calibration chosen on the backtest's tuning "
+        "on every value (the backtest's cut-offs use a fit on the values up to 2017), and "
+        "the interval calibration chosen on the backtest's tuning "
         "cut-offs (2012-2017).",
         {
             "indicator": _indicator(_estimated()),
@@ -829,8 +833,10 @@ def _estimation_parameters() -> pa.DataFrameSchema:
                                "shocks, logit scale), phi (damping of the slope towards its "
                                "income group's), error_sd (a value's error, logit scale, by "
                                "kind), offset_sd (spread of a release's level difference to "
-                               "the economy's newest release), interval_scale (spread of the "
-                               "draws, times) or common_share (share of the error variance "
+                               "the economy's newest release), interval_scale and "
+                               "model_interval_scale (spread of the draws of the trend model's "
+                               "and of the never-observed model's estimates, times) or "
+                               "common_share (share of the error variance "
                                "common to all economies)"),
             "qualifier": _text("the kind (error_sd) or the release (offset_sd); else empty"),
             "value": _number("the parameter's value"),

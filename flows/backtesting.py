@@ -1,0 +1,76 @@
+"""The backtest stage: the estimation's parameters and interval calibration, and its scores.
+
+Its result is kept in the stage cache under a key of the sources' checksums, the code and
+the parameters, so that a publication reuses it for unchanged inputs; `ictstats backtest`
+(and the yearly deployment) computes it ahead of the runs that use it.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+
+from catalog import estimated
+from flows import lineage, progress
+from flows.cache import StageCache
+from flows.tasks import (
+    backtest_cutoff,
+    cached_backtest,
+    estimate_series,
+    fingerprint,
+    fit_series,
+)
+from indicators import backtest
+from indicators.estimate import Params, combine
+from indicators.inputs import Prepared
+
+
+def backtest_key(checksums: dict[str, str], params: Params,
+                 income_fiscal_year: int | None) -> str:
+    return fingerprint("backtest", checksums, lineage.code_fingerprint(), params.last_year,
+                       params.seed, income_fiscal_year)
+
+
+def backtest_result(prepared: Prepared, params: Params, income_fiscal_year: int | None,
+                    checksums: dict[str, str], cache: StageCache) -> dict[str, pd.DataFrame]:
+    """The backtest's tables (backtest, estimation_parameters) for these inputs: from the
+    stage cache, else computed now and kept there."""
+    key = backtest_key(checksums, params, income_fiscal_year)
+    tested = cached_backtest.submit(cache, key).result()
+    if tested is None:
+        progress.stage("backtesting the estimation over ten cut-off years")
+        tested = backtest_stage(prepared, params)
+        cache.save("backtest", key, tested)
+    return tested
+
+
+def backtest_stage(prepared: Prepared, params: Params) -> dict[str, pd.DataFrame]:
+    """Fit each indicator's parameters on the tuning period's values, estimate every cut-off
+    from what was known then, choose the calibration on the tuning cut-offs, score the
+    evaluation cut-offs with it, and fit the parameters a publication uses on all values
+    (from the tuning fit): fits and cut-offs are tasks side by side."""
+    quick = replace(params, replicates=backtest.BACKTEST_REPLICATES)
+    last = backtest.LAST_TUNING_CUTOFF
+    tuning_fits = {spec.code: fit_series.submit(spec, prepared, quick, until=last)
+                   for spec in estimated()}
+    tuning_parameters = {code: f.result() for code, f in tuning_fits.items()}
+    tuning = [backtest_cutoff.submit(prepared, quick, t, tuning_parameters)
+              for t in backtest.CUTOFFS if t <= last]
+    full_fits = {spec.code: fit_series.submit(spec, prepared, quick,
+                                              first_guess=tuning_parameters[spec.code])
+                 for spec in estimated()}
+    parameters = {code: f.result() for code, f in full_fits.items()}
+    full = {}
+    for spec in estimated():
+        full[spec.code] = estimate_series.submit(spec, prepared, quick,
+                                                 full.get(spec.predictor), parameters[spec.code])
+    truth_country, truth_group = backtest.truths(
+        prepared, combine([f.result() for f in full.values()]))
+    tuning = [f.result() for f in tuning]
+    calibration = backtest.tune(*backtest.stack(tuning), truth_country, truth_group)
+    calibrated = replace(quick, calibration=calibration)
+    evaluation = [backtest_cutoff.submit(prepared, calibrated, t, tuning_parameters)
+                  for t in backtest.CUTOFFS if t > last]
+    evaluation = [f.result() for f in evaluation]
+    table = backtest.evaluate(*backtest.stack(tuning + evaluation), truth_country, truth_group)
+    return backtest.result_tables(parameters, calibration, table)
