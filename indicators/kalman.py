@@ -40,6 +40,7 @@ class Model:
     jumps: np.ndarray | None = None   # (T, N) years in which the level may jump
     jump_z: float | None = None   # else: a value this many standard errors off opens a jump
     jump_var: float = 4.0         # variance of such a jump (logit)
+    no_jump: np.ndarray | None = None  # (T, N) years whose values may not open a jump
 
     @property
     def dim(self) -> int:
@@ -136,7 +137,8 @@ def _surprising(model: Model, t: int, m, p, y, s2) -> np.ndarray:
     predicted = (h @ m[:, :, None])[:, :, 0]
     spread = np.einsum("nrd,nde,nre->nr", h, p, h) + s2
     z = np.abs(y - predicted) / np.sqrt(spread)
-    return np.nanmax(np.where(np.isnan(y), 0.0, z), axis=1) > model.jump_z
+    surprising = np.nanmax(np.where(np.isnan(y), 0.0, z), axis=1) > model.jump_z
+    return surprising if model.no_jump is None else surprising & ~model.no_jump[t]
 
 
 def _gain(f: Filtered, a: np.ndarray, t: int) -> np.ndarray:

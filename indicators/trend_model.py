@@ -173,7 +173,7 @@ def state_model(data: SeriesData, p: Parameters) -> tuple[Model, np.ndarray]:
     loads = revision_loads(data).astype(float)
     s2 = np.choose(np.clip(data.kind, 0, 2), [sd ** 2 for sd in p.error_sd])
     return Model(p.phi, p.q_level, p.q_slope, data.pooled_slope, m0, p0, loads,
-                 data.jumps, JUMP_Z), s2
+                 data.jumps, JUMP_Z, no_jump=revising_years(data)), s2
 
 
 def fit(data: SeriesData, first_guess: Parameters | None = None) -> Parameters:
@@ -199,10 +199,24 @@ def fit(data: SeriesData, first_guess: Parameters | None = None) -> Parameters:
 
 
 def revision_loads(data: SeriesData) -> np.ndarray:
-    """(T, N, R): the values a revision moves: an older release's publisher estimates and
-    unflagged values (a survey's reported value is not what a new release revises)."""
+    """(T, N, R): how much of a revision each value carries. A new release that revises an
+    economy's level replaces the publisher's estimates made since its last reported value:
+    an older release's estimates and unflagged values carry the revision in proportion to
+    their distance from that last report (0 there, 1 in the newest release's first year), so
+    the revised level joins the survey it rests on without a step at either end. Reported
+    values carry none (a survey is not what a new release revises)."""
+    steps = np.arange(data.y.shape[0])
+    n = len(data.economies)
     older = np.arange(len(data.releases))[None, None, :] != data.reference[None, :, None]
-    return older & (data.kind > 0)
+    reported = (data.kind == 0).any(axis=2)                                  # (T, N)
+    first = np.where(data.observed, steps[:, None], steps[-1] + 1).min(axis=0)
+    anchor = np.where(reported.any(axis=0),
+                      np.where(reported, steps[:, None], -1).max(axis=0), first - 1)
+    has_ref = ~np.isnan(data.y[:, np.arange(n), np.maximum(data.reference, 0)])
+    newest = np.where(has_ref, steps[:, None], steps[-1] + 1).min(axis=0)    # (N,)
+    span = np.maximum(newest - anchor, 1)
+    ramp = np.clip((steps[:, None] - anchor[None, :]) / span[None, :], 0.0, 1.0)
+    return np.where(older & (data.kind > 0), ramp[:, :, None], 0.0)
 
 
 def revisions(data: SeriesData) -> np.ndarray:
@@ -217,9 +231,15 @@ def revisions(data: SeriesData) -> np.ndarray:
     return (data.reference >= 0) & ~(ref & older).any(axis=0) & older.any(axis=0)
 
 
-def _args(data: SeriesData, p: Parameters):
-    model, s2 = state_model(data, p)
-    return model, data.y, s2
+def revising_years(data: SeriesData) -> np.ndarray:
+    """(T, N): the years a revised economy's newest release alone holds. Their values meet
+    the older series through the revision (a level shared by the older releases), never
+    through a jump of the level in that year: that is the step where releases meet."""
+    has = ~np.isnan(data.y)
+    n = len(data.economies)
+    ref = has[:, np.arange(n), np.maximum(data.reference, 0)] & (data.reference >= 0)
+    older = (has & (np.arange(len(data.releases)) != data.reference[:, None])).any(axis=2)
+    return data.revised[None, :] & ref & ~older
 
 
 @dataclass
