@@ -26,22 +26,36 @@ from indicators.inputs import Prepared
 
 
 def backtest_key(checksums: dict[str, str], params: Params,
-                 income_fiscal_year: int | None) -> str:
-    return fingerprint("backtest", checksums, lineage.code_fingerprint(), params.last_year,
-                       params.seed, income_fiscal_year)
+                 income_fiscal_year: int | None) -> tuple[str, str]:
+    """(prefix, key): the prefix names the code and settings, the key adds the sources."""
+    prefix = fingerprint("backtest", lineage.code_fingerprint(), params.last_year, params.seed,
+                         income_fiscal_year)[:20]
+    return prefix, f"{prefix}-{fingerprint(checksums)[:20]}"
 
 
 def backtest_result(prepared: Prepared, params: Params, income_fiscal_year: int | None,
-                    checksums: dict[str, str], cache: StageCache) -> dict[str, pd.DataFrame]:
-    """The backtest's tables (backtest, estimation_parameters) for these inputs: from the
-    stage cache, else computed now and kept there."""
-    key = backtest_key(checksums, params, income_fiscal_year)
+                    checksums: dict[str, str], cache: StageCache,
+                    other_sources: bool = True) -> dict[str, pd.DataFrame]:
+    """The backtest's tables (backtest, estimation_parameters): of these sources from the
+    stage cache; else, with `other_sources`, the latest of the same code and settings on
+    other sources (a monthly run uses the yearly backtest, as parameters of official
+    statistics are re-estimated yearly; estimation_parameters says so); else computed now
+    and kept there."""
+    prefix, key = backtest_key(checksums, params, income_fiscal_year)
     tested = cached_backtest.submit(cache, key).result()
+    same = tested is not None
+    if tested is None and other_sources and (latest := cache.latest("backtest", prefix)):
+        tested = cached_backtest.submit(cache, latest).result()
+        if tested is not None:
+            progress.stage("using the latest backtest, of other sources (`ictstats backtest` "
+                           "brings it up to date)")
     if tested is None:
         progress.stage("backtesting the estimation over ten cut-off years")
         tested = backtest_stage(prepared, params)
         cache.save("backtest", key, tested)
-    return tested
+        same = True
+    return {**tested, "estimation_parameters": backtest.with_provenance(
+        tested["estimation_parameters"], same)}
 
 
 def backtest_stage(prepared: Prepared, params: Params) -> dict[str, pd.DataFrame]:

@@ -124,8 +124,8 @@ def backtest_flow(source_dir: str | None = None, raw_dir: str = "data/raw", year
             return Failed(message=str(got))
         curated, checksums = got
         prepared = prepare_inputs(curated, params.last_year, income_fiscal_year)
-        return backtest_result(prepared, params, income_fiscal_year, checksums,
-                               cache)["backtest"]
+        return backtest_result(prepared, params, income_fiscal_year, checksums, cache,
+                               other_sources=False)["backtest"]
 
 
 def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Params,

@@ -292,6 +292,17 @@ def result_tables(parameters: dict[str, Parameters], calibration: tuple,
                 rows + scale, columns=["indicator", "parameter", "qualifier", "value"])}
 
 
+def with_provenance(parameters: pd.DataFrame, same_sources: bool) -> pd.DataFrame:
+    """estimation_parameters with, per indicator, whether its backtest (and so its fitted
+    parameters and calibration) was run on the publication's own sources (1) or on earlier
+    ones (0: the latest yearly backtest)."""
+    kept = parameters[parameters["parameter"] != "backtest_on_these_sources"]
+    rows = pd.DataFrame({"indicator": kept["indicator"].unique(),
+                         "parameter": "backtest_on_these_sources", "qualifier": "",
+                         "value": float(same_sources)})
+    return pd.concat([kept, rows], ignore_index=True)
+
+
 def result_from_tables(tables: dict[str, pd.DataFrame]
                        ) -> tuple[dict[str, Parameters], tuple]:
     p = tables["estimation_parameters"]

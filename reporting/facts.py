@@ -60,9 +60,12 @@ def calibration(data: ReportData) -> str:
     cut-offs, per indicator."""
     scale, model = _parameter(data, "interval_scale"), _parameter(data, "model_interval_scale")
     share = _parameter(data, "common_share")
-    return "; ".join(f"{indicators()[c].label} x{scale[c]:.2f} (never-observed economies "
+    text = "; ".join(f"{indicators()[c].label} x{scale[c]:.2f} (never-observed economies "
                      f"x{model.get(c, scale[c]):.2f}), common share {share.get(c, 0.0):.2f}"
                      for c in scale) or "none"
+    if 0.0 in _parameter(data, "backtest_on_these_sources").values():
+        text += " (from the latest yearly backtest, run on earlier sources)"
+    return text
 
 
 def weight_sources(data: ReportData) -> str:

@@ -835,9 +835,11 @@ def _estimation_parameters() -> pa.DataFrameSchema:
                                "kind), offset_sd (spread of a release's level difference to "
                                "the economy's newest release), interval_scale and "
                                "model_interval_scale (spread of the draws of the trend model's "
-                               "and of the never-observed model's estimates, times) or "
-                               "common_share (share of the error variance "
-                               "common to all economies)"),
+                               "and of the never-observed model's estimates, times), "
+                               "common_share (share of the error variance common to all "
+                               "economies) or backtest_on_these_sources (1: the backtest ran "
+                               "on this publication's sources; 0: the latest yearly "
+                               "backtest, of earlier sources, was used)"),
             "qualifier": _text("the kind (error_sd) or the release (offset_sd); else empty"),
             "value": _number("the parameter's value"),
         },
