@@ -10,7 +10,9 @@ working directory, hence a fresh stage cache), a rerun on unchanged sources (the
 previous run) and, with `--baseline`, a computing run of another checkout (e.g. an older
 main; it needs its own `.venv`). Rounds are interleaved so that a slow spell of a shared
 machine weighs on every kind alike; the medians over rounds, their ratios to the bare flow and
-the peak memory of each run's whole process tree are printed.
+the peak memory of each run's whole process tree are printed. A computing run computes every
+stage but the yearly backtest (`ictstats backtest`, run once beforehand and shared), as a
+scheduled run does: bench_backtest.py times the backtest.
 """
 from __future__ import annotations
 
@@ -108,6 +110,17 @@ def main() -> None:
         commands["baseline"] = [str(args.baseline.resolve() / ".venv" / "bin" / "ictstats"),
                                 "run", "--source-dir", source, "--out", "out"]
         commands["baseline-cached"] = commands["baseline"]
+    shared = work / "backtest"   # the yearly backtest every computing run finds, once
+    shared.mkdir()
+    timed([ictstats, "backtest", "--source-dir", source], env, shared)
+
+    def fresh_folder() -> Path:
+        folder = Path(tempfile.mkdtemp(dir=work))
+        (folder / "data" / "cache").mkdir(parents=True)
+        (folder / "data" / "cache" / "backtest").symlink_to(shared / "data" / "cache" /
+                                                            "backtest")
+        return folder
+
     reruns = {kind: work / kind for kind in commands if kind.endswith("cached")}
     for kind, folder in reruns.items():   # warm-up: the first run fills the folder's cache
         folder.mkdir()
@@ -128,7 +141,7 @@ def main() -> None:
                         cwd, kind_env = reruns[kind], {k: v for k, v in run_env.items()
                                                        if k != "PREFECT_TASKS_REFRESH_CACHE"}
                     else:
-                        cwd, kind_env = Path(tempfile.mkdtemp(dir=work)), run_env
+                        cwd, kind_env = fresh_folder(), run_env
                     results.setdefault((setting, kind), []).append(timed(command, kind_env, cwd))
                     if kind not in reruns:
                         shutil.rmtree(cwd, ignore_errors=True)
