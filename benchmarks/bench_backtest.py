@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_run import ROOT, timed
+from bench_run import ROOT, offline_env, timed
 
 
 def main() -> None:
@@ -31,11 +31,7 @@ def main() -> None:
     parser.add_argument("--runners", default="default,dask")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="ictstats-bench-backtest-"))
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-           "PREFECT_LOGGING_LEVEL": "WARNING"}
-    env.pop("PREFECT_API_URL", None)
+    env = offline_env(work)
     ictstats = str(Path(sys.executable).with_name("ictstats"))
     runners = args.runners.split(",")
     results: dict[str, list[tuple[float, int]]] = {r: [] for r in runners}

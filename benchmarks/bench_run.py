@@ -82,6 +82,17 @@ def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, int]:
     return elapsed, peak[0]
 
 
+def offline_env(work: Path) -> dict[str, str]:
+    """This environment with Prefect offline, its home in `work`, no server configured (each
+    run starts its temporary one)."""
+    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source-dir", type=Path,
@@ -94,11 +105,7 @@ def main() -> None:
     from flows.deployments import start_loopback_server, stop_server
 
     work = Path(tempfile.mkdtemp(prefix="ictstats-bench-"))
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_TASKS_REFRESH_CACHE": "true"}
-    env.pop("PREFECT_API_URL", None)
+    env = {**offline_env(work), "PREFECT_TASKS_REFRESH_CACHE": "true"}
     source = str(args.source_dir.resolve())
     ictstats = str(Path(sys.executable).with_name("ictstats"))
     commands = {
