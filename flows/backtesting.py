@@ -76,8 +76,8 @@ def backtest_stage(prepared: Prepared, params: Params) -> dict[str, pd.DataFrame
     parameters = {code: f.result() for code, f in full_fits.items()}
     full = {}
     for spec in estimated():
-        full[spec.code] = estimate_series.submit(spec, prepared, quick,
-                                                 full.get(spec.predictor), parameters[spec.code])
+        full[spec.code] = estimate_series.submit(spec, prepared, quick, full.get(spec.predictor),
+                                                 parameters[spec.code], breakdowns=False)
     truth_country, truth_group = backtest.truths(
         prepared, combine([f.result() for f in full.values()]))
     tuning = [f.result() for f in tuning]

@@ -96,9 +96,9 @@ def fit_series(spec: Indicator, prepared: Prepared, params: Params, until: int |
 
 @task(name="estimate", cache_policy=NO_CACHE, task_run_name="estimate {spec.code}")
 def estimate_series(spec: Indicator, prepared: Prepared, params: Params,
-                    predictor: IndicatorEstimate | None, fitted: Parameters
-                    ) -> IndicatorEstimate:
-    return estimate_indicator(spec, prepared.inputs, params, predictor, fitted)
+                    predictor: IndicatorEstimate | None, fitted: Parameters,
+                    breakdowns: bool = True) -> IndicatorEstimate:
+    return estimate_indicator(spec, prepared.inputs, params, predictor, fitted, breakdowns)
 
 
 @task(name="backtest cut-off", cache_policy=NO_CACHE, task_run_name="backtest to {cutoff}")

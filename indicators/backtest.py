@@ -46,16 +46,17 @@ def truncated(inputs: Inputs, cutoff: int) -> Inputs:
 
 def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int,
                parameters: dict[str, Parameters]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Country and group estimates for the years after `cutoff`, made from the values known
-    by then with the model's `parameters` (fitted on the tuning period's values), with the
-    two baselines beside them."""
+    """Country and group estimates of the totals (what is scored: breakdowns are not
+    estimated) for the years after `cutoff`, made from the values known by then with the
+    model's `parameters` (fitted on the tuning period's values), with the two baselines
+    beside them."""
     known = truncated(inputs, cutoff)
     parts = {}
     for spec in estimated():
         if spec.estimation["first_year"] >= cutoff:   # not two years of values yet
             continue
         parts[spec.code] = estimate_indicator(spec, known, params, parts.get(spec.predictor),
-                                              parameters[spec.code])
+                                              parameters[spec.code], breakdowns=False)
     result = combine(list(parts.values()))
     totals = (result.estimates["sex"] == "total") & (result.estimates["location"] == "total")
     total = result.estimates[totals]

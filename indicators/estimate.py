@@ -118,15 +118,16 @@ def fit_indicator(spec: Indicator, inputs: Inputs, params: Params,
 
 def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params,
                        predictor: IndicatorEstimate | None,
-                       fitted: trend_model.Parameters) -> IndicatorEstimate:
-    """The totals and breakdowns of one indicator with their replicates; `fitted`: the
-    trend model's parameters (`fit_indicator`)."""
+                       fitted: trend_model.Parameters,
+                       breakdowns: bool = True) -> IndicatorEstimate:
+    """The totals and (with `breakdowns`) the breakdowns of one indicator with their
+    replicates; `fitted`: the trend model's parameters (`fit_indicator`)."""
     economies, years = grid_of(inputs, spec, params)
     total, draws, info = estimate_totals(spec, inputs, params, economies, years, predictor,
                                          fitted)
     rows = [_rows(spec.code, "total", "total", total, expit(draws))]
     replicates = {(spec.code, "total", "total"): expit(draws)}
-    for dimension in DIMENSIONS:
+    for dimension in DIMENSIONS if breakdowns else ():
         members = spec.members(dimension)
         if len(members) == 2:
             frames, reps = breakdown(spec, inputs, params, dimension, members, total, draws)
