@@ -59,19 +59,21 @@ def backtest_result(prepared: Prepared, params: Params, income_fiscal_year: int 
 
 
 def backtest_stage(prepared: Prepared, params: Params) -> dict[str, pd.DataFrame]:
-    """Fit each indicator's parameters on the tuning period's values, estimate every cut-off
+    """Fit each indicator's parameters on the tuning period's values (indicators with none,
+    e.g. a series starting later, are not backtested: fitted on all values, uncalibrated),
+    estimate every cut-off
     from what was known then, choose the calibration on the tuning cut-offs, score the
     evaluation cut-offs with it, and fit the parameters a publication uses on all values
     (from the tuning fit): fits and cut-offs are tasks side by side."""
     quick = replace(params, replicates=backtest.BACKTEST_REPLICATES)
     last = backtest.LAST_TUNING_CUTOFF
     tuning_fits = {spec.code: fit_series.submit(spec, prepared, quick, until=last)
-                   for spec in estimated()}
+                   for spec in backtest.testable(prepared.inputs)}
     tuning_parameters = {code: f.result() for code, f in tuning_fits.items()}
     tuning = [backtest_cutoff.submit(prepared, quick, t, tuning_parameters)
               for t in backtest.CUTOFFS if t <= last]
     full_fits = {spec.code: fit_series.submit(spec, prepared, quick,
-                                              first_guess=tuning_parameters[spec.code])
+                                              first_guess=tuning_parameters.get(spec.code))
                  for spec in estimated()}
     parameters = {code: f.result() for code, f in full_fits.items()}
     full = {}

@@ -44,6 +44,14 @@ def truncated(inputs: Inputs, cutoff: int) -> Inputs:
     return replace(inputs, observations=o[o["year"] <= cutoff])
 
 
+def testable(inputs: Inputs) -> list:
+    """The indicators (catalog estimation order) with values up to the last tuning cut-off:
+    those the backtest can fit, tune and score."""
+    o = inputs.observations
+    known = set(o.loc[o["year"] <= LAST_TUNING_CUTOFF, "indicator"])
+    return [spec for spec in estimated() if spec.code in known]
+
+
 def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int,
                parameters: dict[str, Parameters]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Country and group estimates of the totals (what is scored: breakdowns are not
@@ -53,8 +61,8 @@ def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int
     known = truncated(inputs, cutoff)
     parts = {}
     for spec in estimated():
-        if spec.estimation["first_year"] >= cutoff:   # not two years of values yet
-            continue
+        if spec.code not in parameters or spec.estimation["first_year"] >= cutoff:
+            continue   # not backtested, or not two years of values yet
         parts[spec.code] = estimate_indicator(spec, known, params, parts.get(spec.predictor),
                                               parameters[spec.code], breakdowns=False)
     result = combine(list(parts.values()))

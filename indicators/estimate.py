@@ -195,16 +195,21 @@ def calibrated(draws: np.ndarray, frame: pd.DataFrame, scale: np.ndarray, share:
 
 def _published(frame: pd.DataFrame, values: pd.DataFrame, draws: np.ndarray) -> np.ndarray:
     """The point on the per cent scale: a value kept as published where the year's value is
-    the economy's own (method observed), else the mean of its predictive distribution. Not
-    the median: near 0 or 100 the draws are skewed, and a group's sum of medians then falls
-    outside the group's own replicates (2G, high income, 2025: 99.70 against 98.83-99.70);
-    a sum of means is the mean of the group's replicates and lies within its interval."""
+    the economy's own (method observed), else the centre of its predictive distribution: its
+    mean, so that a group's figure (the weighted mean of its economies' values) is the mean
+    of the group's own replicates and lies within their interval (a sum of medians does not
+    where draws are skewed near 0 or 100: 2G, high income, 2025, 99.70 against 98.83-99.70);
+    its median where the mean falls outside the draws' 5-95% range (draws piled at 0 or 100:
+    the mean 0.002, the range 0-0)."""
     exact = values.drop_duplicates(["iso3", "year", "release"], keep="last").set_index(
         ["iso3", "year", "release"])["value"]
     key = pd.MultiIndex.from_frame(frame[["iso3", "year", "release"]])
     kept = exact.reindex(key).to_numpy()
-    return np.where(frame["method"].to_numpy() == "observed", kept,
-                    expit(draws).mean(axis=0))
+    per_cent = expit(draws)
+    mean = per_cent.mean(axis=0)
+    lower, median, upper = np.percentile(per_cent, [5, 50, 95], axis=0)
+    centre = np.where((mean >= lower) & (mean <= upper), mean, median)
+    return np.where(frame["method"].to_numpy() == "observed", kept, centre)
 
 
 def model_economies(spec, inputs, params, never, years, frame, draws, predictor):
