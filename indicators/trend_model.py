@@ -180,10 +180,11 @@ def fit(data: SeriesData, first_guess: Parameters | None = None) -> Parameters:
     """Maximum-likelihood parameters (over every economy with a value), from `first_guess`
     (an earlier fit of the same indicator) where there is one. The years the level jumps are
     found with the first parameters, the parameters fitted with those jumps held, the jumps
-    found again and the fit refined: the likelihood stays smooth for the optimiser. From an
-    earlier fit, only the refining round is made."""
+    found again and the fit refined: the likelihood stays smooth for the optimiser. (Both
+    rounds also from an earlier fit: from the tuning fit, the refining round alone stopped
+    4G's full fit at a negative log-likelihood of 4192 instead of 1876.)"""
     guess = first_guess or START
-    for maxiter in (30,) if first_guess else (60, 30):
+    for maxiter in (60, 30):
         data.jumps = None
         model, s2 = state_model(data, guess)
         data.jumps = kalman_filter(model, data.y, s2).jumps
