@@ -10,7 +10,9 @@ working directory, hence a fresh stage cache), a rerun on unchanged sources (the
 previous run) and, with `--baseline`, a computing run of another checkout (e.g. an older
 main; it needs its own `.venv`). Rounds are interleaved so that a slow spell of a shared
 machine weighs on every kind alike; the medians over rounds, their ratios to the bare flow and
-the peak memory of each run's whole process tree are printed.
+the peak memory of each run's whole process tree are printed. A computing run computes every
+stage but the yearly backtest (`ictstats backtest`, run once beforehand and shared), as a
+scheduled run does: bench_backtest.py times the backtest.
 """
 from __future__ import annotations
 
@@ -80,6 +82,17 @@ def timed(command: list[str], env: dict, cwd: Path) -> tuple[float, int]:
     return elapsed, peak[0]
 
 
+def offline_env(work: Path) -> dict[str, str]:
+    """This environment with Prefect offline, its home in `work`, no server configured (each
+    run starts its temporary one)."""
+    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"),
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+           "PREFECT_LOGGING_LEVEL": "WARNING"}
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source-dir", type=Path,
@@ -92,11 +105,7 @@ def main() -> None:
     from flows.deployments import start_loopback_server, stop_server
 
     work = Path(tempfile.mkdtemp(prefix="ictstats-bench-"))
-    env = {**os.environ, "PREFECT_HOME": str(work / "prefect-home"),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-           "PREFECT_LOGGING_LEVEL": "WARNING", "PREFECT_TASKS_REFRESH_CACHE": "true"}
-    env.pop("PREFECT_API_URL", None)
+    env = {**offline_env(work), "PREFECT_TASKS_REFRESH_CACHE": "true"}
     source = str(args.source_dir.resolve())
     ictstats = str(Path(sys.executable).with_name("ictstats"))
     commands = {
@@ -108,6 +117,17 @@ def main() -> None:
         commands["baseline"] = [str(args.baseline.resolve() / ".venv" / "bin" / "ictstats"),
                                 "run", "--source-dir", source, "--out", "out"]
         commands["baseline-cached"] = commands["baseline"]
+    shared = work / "backtest"   # the yearly backtest every computing run finds, once
+    shared.mkdir()
+    timed([ictstats, "backtest", "--source-dir", source], env, shared)
+
+    def fresh_folder() -> Path:
+        folder = Path(tempfile.mkdtemp(dir=work))
+        (folder / "data" / "cache").mkdir(parents=True)
+        (folder / "data" / "cache" / "backtest").symlink_to(shared / "data" / "cache" /
+                                                            "backtest")
+        return folder
+
     reruns = {kind: work / kind for kind in commands if kind.endswith("cached")}
     for kind, folder in reruns.items():   # warm-up: the first run fills the folder's cache
         folder.mkdir()
@@ -128,7 +148,7 @@ def main() -> None:
                         cwd, kind_env = reruns[kind], {k: v for k, v in run_env.items()
                                                        if k != "PREFECT_TASKS_REFRESH_CACHE"}
                     else:
-                        cwd, kind_env = Path(tempfile.mkdtemp(dir=work)), run_env
+                        cwd, kind_env = fresh_folder(), run_env
                     results.setdefault((setting, kind), []).append(timed(command, kind_env, cwd))
                     if kind not in reruns:
                         shutil.rmtree(cwd, ignore_errors=True)

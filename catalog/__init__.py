@@ -115,11 +115,10 @@ def _indicators(key: str) -> dict[str, Indicator]:
 
 def year_range() -> tuple[int, int]:
     """The latest years `ictstats run --year` may estimate to, as the method supports them:
-    from the latest first year of an estimated indicator plus MIN_BACKTEST_YEARS - 1 (each
-    indicator's backtest hides one of at least three observed years; with fewer its residual
-    pools are empty) to this calendar year plus MAX_NOWCAST_YEARS (the longest horizon the
-    backtest measures, `indicators.estimate.Params.max_horizon`). Once the sources are read
-    the flow narrows this to what the data support (flows/pipeline.py `data_year_problem`)."""
+    from the latest first year of an estimated indicator plus MIN_BACKTEST_YEARS - 1 (a trend
+    needs values in at least three years) to this calendar year plus MAX_NOWCAST_YEARS (the
+    furthest a damped trend is carried). Once the sources are read the flow narrows this to
+    what the data support (flows/pipeline.py `data_year_problem`)."""
     first = max(i.estimation["first_year"] for i in estimated())
     return first + MIN_BACKTEST_YEARS - 1, dt.date.today().year + MAX_NOWCAST_YEARS
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-LIMITS = {"read": 120, "pools": 30, "figures": 4, "chart": 40}   # entries kept per stage
+LIMITS = {"read": 120, "backtest": 6, "figures": 4, "chart": 40}   # entries kept per stage
 META = "meta.json"
 FILES = "files"
 
@@ -43,6 +43,16 @@ class StageCache:
         except FileNotFoundError:   # none, or pruned by another run meanwhile
             return None
         return tables, meta["meta"]
+
+    def latest(self, stage: str, prefix: str) -> str | None:
+        """The key of the stage's most recently used entry whose key starts with `prefix`."""
+        found = []
+        for path in (self.root / stage).glob(f"{prefix}*"):
+            try:
+                found.append((path.stat().st_mtime, path.name))
+            except FileNotFoundError:
+                continue
+        return max(found)[1] if found else None
 
     def load_files(self, stage: str, key: str, out_dir: Path) -> list[Path] | None:
         """Copy an entry's files into out_dir: their paths there, or None if there is no

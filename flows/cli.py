@@ -1,4 +1,4 @@
-"""The `ictstats` command line: run, validate, query, serve.
+"""The `ictstats` command line: run, backtest, validate, query, serve.
 
 `run` checks what it can before Prefect is imported, within a second: the source folder and
 its files (every match a regular file with its layout's header, read from the first 64 KiB;
@@ -110,6 +110,25 @@ def build_parser() -> argparse.ArgumentParser:
                      "cluster of process workers, or the scheduler at $ICTSTATS_DASK_ADDRESS)")
     run.set_defaults(handler=cmd_run)
 
+    test = sub.add_parser(
+        "backtest", help="backtest the estimation on the sources (a yearly job)",
+        description="Estimate every cut-off year 2012-2021 from the values known then, "
+        "choose the interval calibration on the cut-offs up to 2017, score 2018-2021 with it, "
+        "and fit the parameters a publication uses. The result is kept in the stage cache: "
+        "`ictstats run` on the same sources reuses it (and publishes it as the backtest "
+        "table). Prints the scores pooled over horizons 1-3.")
+    test.add_argument("--source-dir", type=Path, help="directory of source files (default: as "
+                      "`ictstats run`)")
+    test.add_argument("--year", type=int, default=2025, help="latest year to estimate "
+                      "(default: 2025; the same as the runs that will use the result)")
+    test.add_argument("--seed", type=non_negative, default=None,
+                      help="random seed (default: the project's fixed seed)")
+    test.add_argument("--income-fy", type=int, default=None, metavar="YYYY",
+                      help="as `ictstats run --income-fy`")
+    test.add_argument("--runner", choices=RUNNERS, default="default",
+                      help="Prefect task runner (as `ictstats run --runner`)")
+    test.set_defaults(handler=cmd_backtest)
+
     fetch = sub.add_parser(
         "fetch", help="download the official releases into a new dated retrieval",
         description="Download every official file of the source catalog into "
@@ -168,8 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the scheduled deployments",
                            description="Serve the scheduled deployments, starting a loopback "
                            "Prefect server when none is configured. Deployments: "
-                           "monthly-refresh (2nd of each month, 06:00 Europe/Zurich) and "
-                           "annual-edition (15 November, 06:00 Europe/Zurich).")
+                           "monthly-refresh (2nd of each month, 06:00 Europe/Zurich), "
+                           "annual-edition (15 November, 06:00 Europe/Zurich) and "
+                           "annual-backtest (1 November, 06:00 Europe/Zurich).")
     serve.add_argument("--source-dir", type=Path, default=None,
                        help="sources for the scheduled runs (default: official downloads)")
     serve.add_argument("--out", type=Path, default=DEFAULT_OUT,
@@ -368,6 +388,35 @@ def run_summary(db: Path) -> list[str]:
     except duckdb.Error:
         return []
     return membership_lines(changes) + [f"note: {file}: {note}" for file, note in notes]
+
+
+def cmd_backtest(args) -> int:
+    check_year(args.year)
+    source_dir, origin = resolve_source_dir(args.source_dir)
+    print("Reading " + "; ".join(origin), flush=True)
+    configure_prefect()
+    from flows.lifetime import bind_children
+    from flows.pipeline import backtest_flow
+    from flows.runners import task_runner
+
+    bind_children()
+    flow = backtest_flow if args.runner == "default" else backtest_flow.with_options(
+        task_runner=task_runner(args.runner))
+    parameters = {"source_dir": str(source_dir), "raw_dir": str(DEFAULT_RAW),
+                  "year": args.year, "income_fiscal_year": args.income_fy}
+    if args.seed is not None:
+        parameters["seed"] = args.seed
+    state = flow(**parameters, return_state=True)
+    if not state.is_completed():
+        raise CliError(state.message or "the backtest failed")
+    table = state.result()
+    pooled = table[table["horizon"] == "1-3"].sort_values(["period", "level", "indicator"])
+    columns = ["period", "level", "indicator", "n", "bias_pp", "mae_pp", "mae_carry_forward_pp",
+               "mae_linear_trend_pp", "coverage90", "interval_score"]
+    print("Backtest, horizons 1-3 pooled (evaluation: cut-offs 2018-2021, out of sample):")
+    print(as_text(pooled[columns], 40).to_string(index=False))
+    print("kept in the stage cache: `ictstats run` on these sources publishes it")
+    return 0
 
 
 def cmd_reproduce(args) -> int:

@@ -3,8 +3,10 @@
 - `monthly-refresh`: 06:00 Zurich (Geneva) time on the 2nd of every month, on the latest official
   downloads, publishing to data/curated/;
 - `annual-edition`: 06:00 Zurich (Geneva) time on 15 November (ahead of ITU's Facts and Figures
-  edition), same sources, 1000 bootstrap replicates.
-Both use concurrency limit 1: a second run of a deployment waits for the first.
+  edition), same sources, 1000 bootstrap replicates;
+- `annual-backtest`: 06:00 Zurich time on 1 November, the backtest of the same sources
+  (`ictstats backtest`), kept in the stage cache for the runs that follow on them.
+Each uses concurrency limit 1: a second run of a deployment waits for the first.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ SCHEDULES = {
     "monthly-refresh": ("0 6 2 * *", {"replicates": 200}),
     "annual-edition": ("0 6 15 11 *", {"replicates": 1000}),
 }
+BACKTEST_SCHEDULE = ("annual-backtest", "0 6 1 11 *")
 SERVER_PORT = int(os.environ.get("ICTSTATS_SERVER_PORT", "4200"))
 
 
@@ -28,7 +31,7 @@ def deployments(source_dir: str | None = None, out_dir: str = "data/curated",
                 raw_dir: str = "data/raw") -> list:
     from prefect.schedules import Cron
 
-    from flows.pipeline import pipeline
+    from flows.pipeline import backtest_flow, pipeline
 
     made = []
     for name, (cron, extra) in SCHEDULES.items():
@@ -38,6 +41,12 @@ def deployments(source_dir: str | None = None, out_dir: str = "data/curated",
                         "raw_dir": str(Path(raw_dir).resolve()), "wait": 3600, **extra},
             concurrency_limit=1, tags=["ictstats"],
             description=f"ictstats pipeline, {name.replace('-', ' ')} ({cron}, {TIMEZONE})"))
+    name, cron = BACKTEST_SCHEDULE
+    made.append(backtest_flow.to_deployment(
+        name=name, schedules=[Cron(cron, timezone=TIMEZONE)],
+        parameters={"source_dir": source_dir, "raw_dir": str(Path(raw_dir).resolve())},
+        concurrency_limit=1, tags=["ictstats"],
+        description=f"ictstats backtest of the estimation ({cron}, {TIMEZONE})"))
     return made
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,13 +23,13 @@ from catalog import estimated
 from curate.assemble import Curated
 from curate.database import DATABASE_NAME, PublishError, write_checked
 from flows import lineage, progress
+from flows.backtesting import backtest_result
 from flows.cache import StageCache
 from flows.locking import LockBusy, publication_lock
 from flows.release import clean_stale_staging, new_release
 from flows.report_tasks import build_report, publish_artifacts
 from flows.runners import task_runner
 from flows.tasks import (
-    backtest_pools,
     cached_figures,
     curate,
     estimate_series,
@@ -108,9 +108,55 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
     return str(published)
 
 
+@flow(name="ictstats-backtest", log_prints=True, task_runner=task_runner("default"))
+def backtest_flow(source_dir: str | None = None, raw_dir: str = "data/raw", year: int = 2025,
+                  seed: int = DEFAULT_SEED, income_fiscal_year: int | None = None,
+                  cache_dir: str | None = None):
+    """The backtest of the sources a run would read (`source_dir`, else the latest under
+    `raw_dir`), kept in the stage cache for the runs on them: the `backtest` table."""
+    raw = Path(raw_dir).resolve()
+    cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
+    params = Params(last_year=year, seed=seed)
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        got = read_and_curate({}, source_dir, raw, params, income_fiscal_year, cache,
+                              accept_shrink=True, previous=None)
+        if isinstance(got, SourceProblem):
+            return Failed(message=str(got))
+        curated, checksums = got
+        prepared = prepare_inputs(curated, params.last_year, income_fiscal_year)
+        return backtest_result(prepared, params, income_fiscal_year, checksums, cache,
+                               other_sources=False)["backtest"]
+
+
 def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Params,
             income_fiscal_year: int | None, cache: StageCache,
             accept_shrink: bool = False) -> str | SourceProblem:
+    got = read_and_curate(run, source_dir, raw, params, income_fiscal_year, cache,
+                          accept_shrink, previous=out / DATABASE_NAME)
+    if isinstance(got, SourceProblem):
+        return got
+    curated, checksums = got
+
+    figures_key = fingerprint("figures", checksums, lineage.code_fingerprint(), params,
+                              income_fiscal_year)
+    figures = cached_figures.submit(cache, figures_key).result()
+    if figures is None:
+        figures = estimate_and_aggregate(curated, params, income_fiscal_year, checksums, cache)
+        cache.save("figures", figures_key, figures)
+
+    progress.stage("publishing the database, charts, tables and report page")
+    tables = {**curated.tables, **figures}
+    del curated, figures  # publish_release lets go of the tables once they are written
+    published = publish_release(tables, out, run, cache)
+    lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
+    return str(published)
+
+
+def read_and_curate(run: dict, source_dir: str | None, raw: Path, params: Params,
+                    income_fiscal_year: int | None, cache: StageCache, accept_shrink: bool,
+                    previous: Path | None) -> tuple[Curated, dict[str, str]] | SourceProblem:
+    """The sources found, checked, read, validated and curated, with their checksums; or why
+    they cannot be used. `previous`: the publication a shrinking file is held against."""
     sources = acquire(source_dir, raw)
     files = files_in(sources)
     # before any file is read (or its checksum taken): every match a regular file of its
@@ -133,27 +179,13 @@ def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Par
     problem = source_problem(results, sources, params.last_year, income_fiscal_year)
     if problem:
         return SourceProblem(problem)
-    previous = completeness.previous_publication(out / DATABASE_NAME)
-    problem = shrink_problem(results, accept_shrink, previous, changed)
+    prior = completeness.previous_publication(previous) if previous else None
+    problem = shrink_problem(results, accept_shrink, prior, changed)
     if problem:
         return SourceProblem(problem)
     curated = curate(results, sources, checksums, raw)
     let_go(results)
-
-    figures_key = fingerprint("figures", checksums, lineage.code_fingerprint(), params,
-                              income_fiscal_year)
-    figures = cached_figures.submit(cache, figures_key).result()
-    if figures is None:
-        progress.stage("estimating (backtest, estimates and 90% intervals per indicator)")
-        figures = estimate_and_aggregate(curated, params, income_fiscal_year, checksums, cache)
-        cache.save("figures", figures_key, figures)
-
-    progress.stage("publishing the database, charts, tables and report page")
-    tables = {**curated.tables, **figures}
-    del curated, figures  # publish_release lets go of the tables once they are written
-    published = publish_release(tables, out, run, cache)
-    lineage.journal(out, {**run, "status": "published", "finished_at": lineage.now()})
-    return str(published)
+    return curated, checksums
 
 
 def _first(lines: list[str]) -> str | None:
@@ -245,21 +277,21 @@ def _not_published(shrinks) -> str:
 
 def estimate_and_aggregate(curated: Curated, params: Params, income_fiscal_year: int | None,
                            checksums: dict[str, str], cache: StageCache) -> dict:
-    """Each indicator's backtest and estimates as tasks, each after its predictor's, then the
-    aggregates of all."""
+    """The backtest's result (reused where the inputs are unchanged: `ictstats backtest`
+    computes it ahead), then each indicator's estimates as a task after its predictor's, with
+    the backtest's parameters and calibration, then the aggregates of all."""
     prepared = prepare_inputs(curated, params.last_year, income_fiscal_year)
-    estimates, pools = {}, {}
+    tested = backtest_result(prepared, params, income_fiscal_year, checksums, cache)
+    parameters, calibration = backtest.result_from_tables(tested)
+    calibrated = replace(params, calibration=calibration)
+    progress.stage("estimating (estimates and 90% intervals per indicator)")
+    estimates = {}
     for spec in estimated():
-        predictor = estimates.get(spec.predictor)
-        key = fingerprint("pools", checksums, lineage.code_fingerprint(), params.last_year,
-                          params.seed, income_fiscal_year, spec.code)
-        pools[spec.code] = backtest_pools.submit(spec, prepared, params, predictor, key, cache)
-        estimates[spec.code] = estimate_series.submit(spec, prepared, params,
-                                                      pools[spec.code], predictor)
+        estimates[spec.code] = estimate_series.submit(
+            spec, prepared, calibrated, estimates.get(spec.predictor), parameters[spec.code])
     parts = [f.result() for f in estimates.values()]
     result = combine(parts)
-    report = backtest.report({code: f.result() for code, f in pools.items()})
-    figures = aggregate(prepared, result, report)
+    figures = aggregate(prepared, result, tested)
     let_go(parts + [result])
     return figures
 
@@ -288,8 +320,8 @@ def _return_free_memory() -> None:
 
 
 @stage_task(name="aggregate")
-def aggregate(prepared, result, report) -> dict:
-    return figure_tables(prepared, result, report)
+def aggregate(prepared, result, tested: dict) -> dict:
+    return figure_tables(prepared, result, tested)
 
 
 def publish_release(tables: dict, out_dir: Path, run: dict, cache: StageCache) -> Path:

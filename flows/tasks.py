@@ -1,6 +1,7 @@
 """The pipeline's Prefect tasks: thin wrappers around the stages' plain functions.
 
-Tasks that can run side by side (one per source file, per indicator's backtest, per chart)
+Tasks that can run side by side (one per source file, per indicator's fit, per backtest
+cut-off, per chart)
 are submitted to the flow's task runner. Results that a rerun can reuse are kept as Parquet
 files in the stage cache (flows/cache.py), keyed on what determines them; Prefect itself
 caches nothing. Only the download retries, in sources/download.py.
@@ -20,8 +21,9 @@ from curate.assemble import Curated, assemble
 from flows import lineage
 from flows.cache import StageCache
 from indicators import backtest
-from indicators.estimate import IndicatorEstimate, Params, estimate_indicator, series_inputs
+from indicators.estimate import IndicatorEstimate, Params, estimate_indicator, fit_indicator
 from indicators.inputs import Prepared, prepare
+from indicators.trend_model import Parameters
 from sources.base import Context, Extract
 from sources.files import sha256
 from sources.read import FileResult, read_file
@@ -84,27 +86,33 @@ def prepare_inputs(curated: Curated, year: int, income_fiscal_year: int | None) 
     return prepare(curated.tables, year, income_fiscal_year)
 
 
-@task(name="backtest", cache_policy=NO_CACHE, task_run_name="backtest {spec.code}")
-def backtest_pools(spec: Indicator, prepared: Prepared, params: Params,
-                   predictor: IndicatorEstimate | None, key: str, cache: StageCache) -> dict:
-    """The residual pools of one indicator (hidden known values estimated again)."""
-    hit = cache.load("pools", key)
-    if hit is not None:
-        trials = hit[0]
-        return reused({**backtest.pools_from(trials["nowcast"], trials["interpolation"],
-                                             trials["model"], params), "trials": trials})
-    obs, _ = series_inputs(prepared.inputs, spec, params)
-    pools = backtest.residual_pools(obs, prepared.inputs.covariates, params,
-                                    predictor.total if predictor else None)
-    cache.save("pools", key, pools["trials"])
-    return pools
+@task(name="fit", cache_policy=NO_CACHE, task_run_name="fit {spec.code}")
+def fit_series(spec: Indicator, prepared: Prepared, params: Params, until: int | None = None,
+               first_guess: Parameters | None = None) -> Parameters:
+    """The trend model's parameters, fitted on the values of years up to `until` (all)."""
+    inputs = prepared.inputs if until is None else backtest.truncated(prepared.inputs, until)
+    return fit_indicator(spec, inputs, params, first_guess)
 
 
 @task(name="estimate", cache_policy=NO_CACHE, task_run_name="estimate {spec.code}")
-def estimate_series(spec: Indicator, prepared: Prepared, params: Params, pools: dict,
-                    predictor: IndicatorEstimate | None) -> IndicatorEstimate:
-    return estimate_indicator(spec, prepared.inputs, params, pools,
-                              predictor.total if predictor else None)
+def estimate_series(spec: Indicator, prepared: Prepared, params: Params,
+                    predictor: IndicatorEstimate | None, fitted: Parameters,
+                    breakdowns: bool = True) -> IndicatorEstimate:
+    return estimate_indicator(spec, prepared.inputs, params, predictor, fitted, breakdowns)
+
+
+@task(name="backtest cut-off", cache_policy=NO_CACHE, task_run_name="backtest to {cutoff}")
+def backtest_cutoff(prepared: Prepared, params: Params, cutoff: int,
+                    parameters: dict[str, Parameters]):
+    """Estimates from the values known at `cutoff`, for the years after it."""
+    return backtest.run_cutoff(prepared.inputs, prepared.groups, params, cutoff, parameters)
+
+
+@stage_task(name="look up the cached backtest")
+def cached_backtest(cache: StageCache, key: str):
+    """The backtest of an earlier run with the same inputs, code and parameters, or None."""
+    hit = cache.load("backtest", key)
+    return None if hit is None else reused(hit[0])
 
 
 @stage_task(name="look up cached figures")

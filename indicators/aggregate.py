@@ -17,8 +17,16 @@ SELECT e.indicator, e.sex, e.location, g.group_scheme, g.group_code, e.year,
        sum(w.persons * e.value) / sum(w.persons)                       AS value,
        coalesce(sum(w.persons) FILTER (WHERE e.status = 'reported'), 0) / sum(w.persons)
                                                                         AS population_coverage,
+       coalesce(sum(w.persons) FILTER (WHERE e.status = 'publisher_estimate'), 0)
+           / sum(w.persons)                                             AS coverage_publisher_estimate,
+       coalesce(sum(w.persons) FILTER (WHERE e.status = 'unflagged'), 0) / sum(w.persons)
+                                                                        AS coverage_unflagged,
+       coalesce(sum(w.persons) FILTER (WHERE e.status = 'imputed'), 0) / sum(w.persons)
+                                                                        AS coverage_imputed,
        coalesce(sum(w.persons) FILTER (WHERE e.status <> 'imputed'), 0) / sum(w.persons)
                                                                         AS observed_coverage,
+       coalesce(sum(w.persons) FILTER (WHERE e.ever_observed), 0) / sum(w.persons)
+                                                                        AS ever_observed_share,
        count(*)::INTEGER                                                AS n_economies,
        (count(*) FILTER (WHERE e.status = 'reported'))::INTEGER         AS n_reported,
        min(g.classification)                                            AS classification,
@@ -90,15 +98,21 @@ def aggregate(estimates, replicates, weights, groups) -> tuple[pd.DataFrame, pd.
     bounds = pd.concat(frames, ignore_index=True)
     keys = ["indicator", "sex", "location", "group_scheme", "group_code", "year"]
     aggregates = point.merge(bounds, on=keys, how="left")
-    aggregates["lower"] = np.minimum(aggregates["lower"], aggregates["value"])
-    aggregates["upper"] = np.maximum(aggregates["upper"], aggregates["value"])
+    aggregates["mostly_imputed"] = aggregates["coverage_imputed"] > 1 / 3
+    # a breakdown most of whose weight was never observed rests on modelled gaps
+    aggregates["breakdown_mostly_modelled"] = (
+        ((aggregates["sex"] != "total") | (aggregates["location"] != "total"))
+        & (aggregates["ever_observed_share"] < 0.5))
     aggregates["unit"] = aggregates["indicator"].map(lambda c: indicators()[c].unit)
     aggregates["year"] = aggregates["year"].astype("int32")
     derived = _named(_derived(aggregates, reps), groups)
     aggregates = _named(aggregates, groups)
     order = keys[:3] + ["group_scheme", "group_code", "group_name", "year", "value", "lower",
-                        "upper", "unit", "population_coverage", "observed_coverage",
-                        "n_economies", "n_reported", "classification", "weight_population"]
+                        "upper", "unit", "population_coverage", "coverage_publisher_estimate",
+                        "coverage_unflagged", "coverage_imputed", "mostly_imputed",
+                        "observed_coverage", "ever_observed_share",
+                        "breakdown_mostly_modelled", "n_economies", "n_reported",
+                        "classification", "weight_population"]
     return aggregates[order].sort_values(keys).reset_index(drop=True), derived
 
 
@@ -141,7 +155,7 @@ def _derived(aggregates: pd.DataFrame, reps: dict) -> pd.DataFrame:
                                      sex="total" if measure != "gender_parity_score" else
                                      "female/male", location="total" if measure !=
                                      "urban_rural_ratio" else "urban/rural", value=value,
-                                     lower=np.minimum(lower, value), upper=np.maximum(upper, value),
+                                     lower=lower, upper=upper,
                                      population_coverage=cov["population_coverage"].to_numpy(),
                                      classification=cov["classification"].to_numpy()))
         for (c, sex, location), (frame, means, den) in reps.items():
@@ -155,8 +169,7 @@ def _derived(aggregates: pd.DataFrame, reps: dict) -> pd.DataFrame:
                 lower, upper = np.percentile(rep * den, [5, 95], axis=0)
                 rows.append(frame.assign(indicator=code, measure=measure, unit="persons",
                                          sex=sex, location=location, value=value,
-                                         lower=np.minimum(lower, value),
-                                         upper=np.maximum(upper, value),
+                                         lower=lower, upper=upper,
                                          population_coverage=sel["population_coverage"].to_numpy(),
                                          classification=sel["classification"].to_numpy()))
     derived = pd.concat(rows, ignore_index=True)

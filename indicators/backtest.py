@@ -1,175 +1,326 @@
-"""Backtest: hide known values, estimate them again, and measure the errors.
+"""A pseudo-real-time backtest: hide what was not known at a cut-off year, estimate, and
+hold the estimates against what the data later said.
 
-Three experiments per indicator, each run for all economies at once (an economy's truncated
-copy is a pseudo-economy `ISO3|k`):
-- nowcast: drop each economy's last h observed years and nowcast its last observation;
-- interpolation: drop one interior observation and interpolate it;
-- whole economies: hide every observation of one fifth of the economies at a time and predict
-  them with the model.
-The residuals (truth − estimate, logit scale) are the pools the intervals are drawn from; the
-report gives errors in percentage points, the error of carrying the last value forward, and the
-share of held-out values inside 90% intervals built from the *other* half of the economies.
+For every cut-off T (2012-2021) only values of reference years up to T are kept; every
+indicator is estimated from them as a run would (`run_cutoff`, one task per cut-off) and its
+estimates for T+1 … T+4 are compared (`evaluate`):
+- country level: with the values later *reported* as national data (the kind a flagging
+  source gives; a publisher's estimate is not a truth to score against);
+- group level (world, income groups, LDC/LLDC/SIDS, SDG regions): with the aggregate the
+  full data give, for group-years whose full-data reported coverage is at least 60%.
+The model's parameters are fitted once, on the values of years up to the last tuning
+cut-off (2017), and serve every cut-off: the evaluation cut-offs use nothing later than
+what they keep. Two baselines are scored beside: the last value carried forward, and a straight line through the last five values.
+Cut-offs up to 2017 are the tuning period (where the interval calibration is chosen);
+2018-2021 the evaluation period, whose numbers the README reports.
 """
 from __future__ import annotations
 
-import zlib
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from indicators.estimate import Params, estimate_totals, expit, model_design
+from catalog import estimated, indicators
+from indicators.aggregate import aggregate
+from indicators.estimate import Inputs, Params, combine, estimate_indicator
+from indicators.trend_model import KINDS, Parameters, logit
+from indicators.weights import weight_column
 
-FOLDS = 5
-
-
-def _pseudo(frame: pd.DataFrame, tag) -> pd.DataFrame:
-    return frame.assign(base=frame["iso3"], iso3=frame["iso3"] + f"|{tag}")
-
-
-def _pseudo_covariates(covariates: pd.DataFrame, ids: pd.Series) -> pd.DataFrame:
-    base = ids.str.split("|").str[0]
-    return pd.DataFrame({"iso3": ids.to_numpy()}).assign(base=base.to_numpy()).merge(
-        covariates.rename(columns={"iso3": "base"}), on="base", how="left").drop(columns="base")
-
-
-def nowcast_trials(obs: pd.DataFrame, covariates, params: Params, predictor=None):
-    """Truth and estimate of each economy's last observation after dropping its last h
-    observations (h = 1 … max_horizon); the horizon is counted in years from the last kept."""
-    obs = obs.sort_values(["iso3", "year"]).reset_index(drop=True)
-    from_end = obs.groupby("iso3").cumcount(ascending=False)
-    last = obs[from_end == 0]
-    parts, targets = [], []
-    for h in range(1, params.max_horizon + 1):
-        kept = obs[from_end >= h]
-        kept = kept[kept.groupby("iso3")["year"].transform("size") >= 2]
-        parts.append(_pseudo(kept[["iso3", "year", "logit"]], h))
-        tgt = last[last["iso3"].isin(set(kept["iso3"]))]
-        targets.append(_pseudo(tgt[["iso3", "year", "logit"]], h))
-    return _run(parts, targets, covariates, params, predictor)
+CUTOFFS = tuple(range(2012, 2022))
+LAST_TUNING_CUTOFF = 2017   # cut-offs up to it tune the calibration; later ones score it
+# the calibration is taken from the last three tuning cut-offs (2015-2017): errors of the early
+# cut-offs (4G roll-out, 2012-2014) are several times those of later years, and a forecaster
+# calibrates on recent experience
+CALIBRATION_CUTOFFS = 3
+HORIZONS = (1, 2, 3, 4)
+GROUP_COVERAGE = 0.6
+ALPHA = 0.10           # 90% intervals
+TREND_POINTS = 5
 
 
-def interpolation_trials(obs: pd.DataFrame, covariates, params: Params, predictor=None):
-    """Truth and estimate of one interior observation per economy, hidden."""
-    obs = obs.sort_values(["iso3", "year"]).reset_index(drop=True)
-    position = obs.groupby("iso3").cumcount()
-    size = obs.groupby("iso3")["year"].transform("size")
-    rng = np.random.default_rng(params.seed)
-    pick = (rng.random(obs["iso3"].nunique()) * 1e6).astype(int)
-    chosen = 1 + pick[pd.factorize(obs["iso3"])[0]] % np.maximum(size - 2, 1)
-    hide = (size >= 3) & (position == chosen)
-    parts = [_pseudo(obs[~hide & (size >= 3)][["iso3", "year", "logit"]], "i")]
-    targets = [_pseudo(obs[hide][["iso3", "year", "logit"]], "i")]
-    return _run(parts, targets, covariates, params, predictor)
+def truncated(inputs: Inputs, cutoff: int) -> Inputs:
+    o = inputs.observations
+    return replace(inputs, observations=o[o["year"] <= cutoff])
 
 
-def model_trials(obs: pd.DataFrame, covariates, params: Params,
-                 predictor=None):
-    """Truth and model estimate for economies hidden whole, one fold at a time."""
-    obs = obs.reset_index(drop=True)
-    x = model_design(obs, covariates, predictor).to_numpy()
-    y = obs["logit"].to_numpy()
-    fold = obs["iso3"].map(lambda c: zlib.crc32(c.encode()) % FOLDS).to_numpy()
-    # normal equations of all rows, less each fold's own contribution
-    xtx, xty = x.T @ x, x.T @ y
-    ridge = 1e-6 * np.eye(x.shape[1])
-    estimate = np.full(len(obs), np.nan)
-    for k in range(FOLDS):
-        hidden = fold == k
-        xh = x[hidden]
-        coef = np.linalg.solve(xtx - xh.T @ xh + ridge, xty - xh.T @ y[hidden])
-        estimate[hidden] = xh @ coef
-    return obs[["iso3", "year", "logit"]].assign(
-        estimate=estimate, method="model", horizon=0, base=obs["iso3"])
+def testable(inputs: Inputs) -> list:
+    """The indicators (catalog estimation order) with values up to the last tuning cut-off:
+    those the backtest can fit, tune and score."""
+    o = inputs.observations
+    known = set(o.loc[o["year"] <= LAST_TUNING_CUTOFF, "indicator"])
+    return [spec for spec in estimated() if spec.code in known]
 
 
-def _run(parts, targets, covariates, params, predictor):
-    train = pd.concat(parts, ignore_index=True)
-    target = pd.concat(targets, ignore_index=True)
-    if target.empty:
-        return target.assign(estimate=[], horizon=[], method=[], carry=[])
-    ids = pd.Series(pd.concat([train["iso3"], target["iso3"]]).unique())
-    cov = _pseudo_covariates(covariates, ids)
-    pred = None
-    if predictor is not None:
-        pred = predictor.merge(pd.DataFrame({"iso3": ids, "base": ids.str.split("|").str[0]}),
-                               left_on="iso3", right_on="base", suffixes=("_orig", ""))
-        pred = pred[["iso3", "year", "logit"]]
-    est = estimate_totals(train[["iso3", "year", "logit"]], target[["iso3", "year"]], cov,
-                          params, pred)
-    out = target.merge(est.rename(columns={"logit": "estimate"}), on=["iso3", "year"])
-    # carry-forward baseline: the last kept value before the target year
-    last_kept = train.sort_values("year").groupby("iso3").tail(1)[["iso3", "logit"]]
-    return out.merge(last_kept.rename(columns={"logit": "carry"}), on="iso3", how="left")
+def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int,
+               parameters: dict[str, Parameters]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Country and group estimates of the totals (what is scored: breakdowns are not
+    estimated) for the years after `cutoff`, made from the values known by then with the
+    model's `parameters` (fitted on the tuning period's values), with the two baselines
+    beside them."""
+    known = truncated(inputs, cutoff)
+    parts = {}
+    for spec in estimated():
+        if spec.code not in parameters or spec.estimation["first_year"] >= cutoff:
+            continue   # not backtested, or not two years of values yet
+        parts[spec.code] = estimate_indicator(spec, known, params, parts.get(spec.predictor),
+                                              parameters[spec.code], breakdowns=False)
+    result = combine(list(parts.values()))
+    totals = (result.estimates["sex"] == "total") & (result.estimates["location"] == "total")
+    total = result.estimates[totals]
+    keep = {k: v for k, v in result.replicates.items() if k[1] == k[2] == "total"}
+    spread = _spread(total, keep)
+    ahead = total["year"].between(cutoff + 1, cutoff + max(HORIZONS)).to_numpy()
+    country = total[ahead][["indicator", "iso3", "year", "value", "lower", "upper",
+                            "ever_observed"]].assign(
+        centre_logit=spread["centre_logit"][ahead], sd_logit=spread["sd_logit"][ahead])
+    country = country.merge(_country_baselines(known, cutoff),
+                            on=["indicator", "iso3", "year"], how="left")
+    aggregates, _ = aggregate(total, keep, inputs.weights, groups)
+    group = aggregates[aggregates["year"] <= cutoff + max(HORIZONS)]
+    group = group[["indicator", "group_scheme", "group_code", "year", "value", "lower",
+                   "upper"]].merge(_group_spread(total, spread, inputs.weights, groups),
+                                   on=["indicator", "group_scheme", "group_code", "year"])
+    group = _group_baselines(group, cutoff)
+    for frame in (country, group):
+        frame["cutoff"] = cutoff
+        frame["horizon"] = frame["year"] - cutoff
+    return country, group[group["horizon"] >= 1]
 
 
-def residual_pools(obs: pd.DataFrame, covariates, params: Params,
-                   predictor=None) -> dict:
-    """Residual pools (logit scale) by method, and for nowcasts by horizon; the trials they
-    come from are kept under "trials" for the report."""
-    obs = obs[["iso3", "year", "logit"]]
-    now = nowcast_trials(obs, covariates, params, predictor)
-    interp = interpolation_trials(obs, covariates, params, predictor)
-    model = model_trials(obs, covariates, params, predictor)
-    pools = pools_from(now, interp, model, params)
-    pools["trials"] = {"nowcast": now, "interpolation": interp, "model": model}
-    return pools
+def _spread(total: pd.DataFrame, replicates: dict) -> dict[str, np.ndarray]:
+    """Per row of `total` (in its order): the median and spread of its draws on the logit
+    scale, and their spread on the per cent scale."""
+    out = {k: np.empty(len(total)) for k in ("centre_logit", "sd_logit", "sd_pp")}
+    for code, rows in total.groupby("indicator", sort=False).indices.items():
+        reps = replicates[(code, "total", "total")]
+        logits = logit(reps)
+        out["centre_logit"][rows] = np.median(logits, axis=0)
+        out["sd_logit"][rows] = logits.std(axis=0)
+        out["sd_pp"][rows] = reps.std(axis=0)
+    return out
 
 
-def pools_from(now, interp, model, params: Params) -> dict:
-    residual = now["logit"] - now["estimate"]
-    by_h = {}
-    fallback = residual.to_numpy()
-    for h in range(1, params.max_horizon + 1):
-        sel = residual[now["horizon"] == h].to_numpy()
-        by_h[h] = sel if len(sel) >= 15 else (by_h.get(h - 1, fallback) * np.sqrt(h / max(h - 1, 1)))
-    return {
-        "nowcast": by_h,
-        "interpolation": (interp["logit"] - interp["estimate"]).to_numpy(),
-        "model": (model["logit"] - model["estimate"]).to_numpy(),
-    }
+def _group_spread(total, spread, weights, groups) -> pd.DataFrame:
+    """Per group-year: the variance its figure would have if its economies' errors were
+    independent (`independent`) and if they all went together (`together`), as shares of
+    the group's weight; a common share rho of the errors gives (1-rho) A + rho B."""
+    frame = total[["indicator", "iso3", "year"]].assign(sd=spread["sd_pp"])
+    w = weights.set_index(["iso3", "year"])
+    frame["w"] = np.nan
+    for code, rows in frame.groupby("indicator", sort=False).indices.items():
+        keys = pd.MultiIndex.from_frame(frame.iloc[rows][["iso3", "year"]])
+        frame.iloc[rows, frame.columns.get_loc("w")] = \
+            w[weight_column(indicators()[code].weight)].reindex(keys).to_numpy()
+    frame = frame.merge(groups[["iso3", "year", "group_scheme", "group_code"]],
+                        on=["iso3", "year"])
+    frame["wv"], frame["ws"] = frame["w"] ** 2 * frame["sd"] ** 2, frame["w"] * frame["sd"]
+    g = frame.groupby(["indicator", "group_scheme", "group_code", "year"])[
+        ["w", "wv", "ws"]].sum()
+    return pd.DataFrame({"independent": g["wv"] / g["w"] ** 2,
+                         "together": (g["ws"] / g["w"]) ** 2}).reset_index()
 
 
-def report(pools_by_indicator: dict) -> pd.DataFrame:
-    """Errors (percentage points) and 90% interval coverage per indicator and experiment."""
+def _country_baselines(known: Inputs, cutoff: int) -> pd.DataFrame:
+    """Per indicator, economy and year ahead: the last value known at the cut-off (`carry`)
+    and the straight line through the last five (`trend_value`; newest release of each
+    year)."""
+    o = known.observations
+    o = o[(o["sex"] == "total") & (o["location"] == "total")]
+    o = o.sort_values(["release_date", "release"]).drop_duplicates(
+        ["indicator", "iso3", "year"], keep="last")
+    o = o.sort_values(["indicator", "iso3", "year"])
+    last = o.groupby(["indicator", "iso3"], sort=False).tail(TREND_POINTS)
+    line = _lines(last)
+    ahead = pd.DataFrame({"year": np.arange(cutoff + 1, cutoff + max(HORIZONS) + 1)})
+    out = line.merge(ahead, how="cross")
+    out["trend_value"] = np.clip(out["intercept"] + out["slope"] * out["year"], 0, 100)
+    return out[["indicator", "iso3", "year", "carry", "trend_value"]]
+
+
+def _lines(points: pd.DataFrame, keys=("indicator", "iso3")) -> pd.DataFrame:
+    """Per key: the least-squares line through its points (year, value) and its last value
+    (`carry`); a key with one point keeps that value (slope 0)."""
+    keys = list(keys)
+    g = points.assign(x=points["year"].astype(float), xy=points["year"] * points["value"],
+                      xx=points["year"].astype(float) ** 2).groupby(keys, sort=False)
+    s = g.agg(n=("x", "size"), sx=("x", "sum"), sy=("value", "sum"), sxy=("xy", "sum"),
+              sxx=("xx", "sum"), carry=("value", "last")).reset_index()
+    denominator = s["n"] * s["sxx"] - s["sx"] ** 2
+    slope = np.where(denominator > 0, (s["n"] * s["sxy"] - s["sx"] * s["sy"])
+                     / np.where(denominator > 0, denominator, 1), 0.0)
+    s["slope"] = slope
+    s["intercept"] = (s["sy"] - slope * s["sx"]) / s["n"]
+    return s[[*keys, "carry", "slope", "intercept"]]
+
+
+def _group_baselines(group: pd.DataFrame, cutoff: int) -> pd.DataFrame:
+    keys = ["indicator", "group_scheme", "group_code"]
+    past = group[group["year"] <= cutoff].sort_values([*keys, "year"])
+    line = _lines(past.groupby(keys, sort=False).tail(TREND_POINTS), keys)
+    ahead = group[group["year"] > cutoff].merge(line, on=keys)
+    ahead["trend_value"] = np.clip(ahead["intercept"] + ahead["slope"] * ahead["year"], 0, 100)
+    return ahead.drop(columns=["slope", "intercept"])
+
+
+def country_truth(inputs: Inputs) -> pd.DataFrame:
+    """indicator, iso3, year, truth: the newest reported value of each economy-year."""
+    o = inputs.observations
+    o = o[(o["sex"] == "total") & (o["location"] == "total") & (o["kind"] == "reported")]
+    o = o.sort_values(["release_date", "release"]).drop_duplicates(
+        ["indicator", "iso3", "year"], keep="last")
+    return o[["indicator", "iso3", "year", "value"]].rename(columns={"value": "truth"})
+
+
+def group_truth(aggregates: pd.DataFrame) -> pd.DataFrame:
+    """The full-data aggregates of group-years with enough reported coverage."""
+    a = aggregates[(aggregates["sex"] == "total") & (aggregates["location"] == "total")
+                   & (aggregates["population_coverage"] >= GROUP_COVERAGE)]
+    return a[["indicator", "group_scheme", "group_code", "year", "value"]].rename(
+        columns={"value": "truth"})
+
+
+def interval_score(lower, upper, truth, alpha: float = ALPHA) -> np.ndarray:
+    """Width, plus 2/alpha times how far the truth falls outside (Gneiting & Raftery)."""
+    return ((upper - lower) + (2 / alpha) * np.clip(lower - truth, 0, None)
+            + (2 / alpha) * np.clip(truth - upper, 0, None))
+
+
+def evaluate(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame,
+             truth_group: pd.DataFrame) -> pd.DataFrame:
+    """The `backtest` table: per indicator, level, period and horizon (and 1-3 pooled)."""
+    c = country.merge(truth_country, on=["indicator", "iso3", "year"])
+    g = group.merge(truth_group, on=["indicator", "group_scheme", "group_code", "year"])
+    # an economy with a value by the cut-off (scored against the baselines) or without one
+    # (the never-observed model, which no baseline can forecast)
+    c = c.assign(level=np.where(c["ever_observed"], "country", "country_modelled"))
     rows = []
-    for code, pools in pools_by_indicator.items():
-        for name, trials in pools["trials"].items():
-            if trials.empty:
-                continue
-            half = trials["base"].str.split("|").str[0].map(lambda c: zlib.crc32(c.encode()) % 2)
-            coverage = _cross_coverage(trials, half, name)
-            groups = [(f"h={h}", trials["horizon"] == h) for h in (1, 2, 3)] \
-                if name == "nowcast" else [("all", trials["horizon"] >= 0)]
-            groups.append(("all horizons", trials["horizon"] >= 0)) if name == "nowcast" else None
-            for label, mask in groups:
-                t = trials[mask]
-                if t.empty:
+    levels = [(level, part) for level, part in c.groupby("level")] + [("group", g)]
+    for level, frame in levels:
+        frame = frame.assign(period=np.where(frame["cutoff"] <= LAST_TUNING_CUTOFF,
+                                             "tuning", "evaluation"))
+        for (code, period), part in frame.groupby(["indicator", "period"]):
+            subsets = [(str(h), part[part["horizon"] == h]) for h in HORIZONS]
+            subsets.append(("1-3", part[part["horizon"] <= 3]))
+            for horizon, s in subsets:
+                if s.empty:
                     continue
-                truth, est = expit(t["logit"]), expit(t["estimate"])
-                row = {"indicator": code, "experiment": name, "subset": label, "n": len(t),
-                       "mae_pp": float(np.mean(np.abs(truth - est))),
-                       "rmse_pp": float(np.sqrt(np.mean((truth - est) ** 2))),
-                       "bias_pp": float(np.mean(est - truth)),
-                       "coverage90": float(coverage[t.index].mean()),
-                       "carry_forward_mae_pp": None}
-                if name == "nowcast":
-                    row["carry_forward_mae_pp"] = float(np.mean(np.abs(truth - expit(t["carry"]))))
-                rows.append(row)
+                error = s["value"] - s["truth"]
+                rows.append({
+                    "indicator": code, "level": level, "period": period, "horizon": horizon,
+                    "n": len(s), "bias_pp": float(error.mean()),
+                    "mae_pp": float(error.abs().mean()),
+                    "mae_carry_forward_pp": float((s["carry"] - s["truth"]).abs().mean()),
+                    "mae_linear_trend_pp": float((s["trend_value"] - s["truth"]).abs().mean()),
+                    "coverage90": float(((s["truth"] >= s["lower"])
+                                         & (s["truth"] <= s["upper"])).mean()),
+                    "interval_score": float(interval_score(
+                        s["lower"].to_numpy(), s["upper"].to_numpy(),
+                        s["truth"].to_numpy()).mean()),
+                    "mean_width_pp": float((s["upper"] - s["lower"]).mean()),
+                })
     return pd.DataFrame(rows)
 
 
-def _cross_coverage(trials: pd.DataFrame, half: pd.Series, name: str) -> pd.Series:
-    """Inside a 90% interval whose quantiles come from the other half of the economies?"""
-    residual = trials["logit"] - trials["estimate"]
-    bucket = trials["horizon"].clip(upper=8) if name == "nowcast" else pd.Series(0, trials.index)
-    inside = pd.Series(False, index=trials.index)
-    for side in (0, 1):
-        fit, test = half != side, half == side
-        for b in bucket[test].unique():
-            ref = residual[fit & (bucket == b)]
-            if len(ref) < 15:
-                ref = residual[fit]
-            lo, hi = np.quantile(ref - ref.median(), [0.05, 0.95])
-            sel = test & (bucket == b)
-            inside[sel] = (residual[sel] >= lo) & (residual[sel] <= hi)
-    return inside
+Z90 = 1.6449
+
+
+def tune(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame,
+         truth_group: pd.DataFrame) -> tuple[tuple[str, float, float, float], ...]:
+    """Per indicator, on the last CALIBRATION_CUTOFFS tuning cut-offs at horizons 1-3: the
+    interval scales that make 90%
+    of held-out country values fall within their intervals (on the logit scale, where the
+    draws are normal; one for economies with values, one for the never-observed model), then
+    the common share of errors that does the same for group figures."""
+    recent = LAST_TUNING_CUTOFF - CALIBRATION_CUTOFFS
+    c = country[country["cutoff"].between(recent + 1, LAST_TUNING_CUTOFF)].merge(
+        truth_country, on=["indicator", "iso3", "year"])
+    c = c[(c["horizon"] <= 3) & (c["sd_logit"] > 0)]
+    g = group[group["cutoff"].between(recent + 1, LAST_TUNING_CUTOFF)].merge(
+        truth_group, on=["indicator", "group_scheme", "group_code", "year"])
+    out = []
+    for spec in estimated():
+        mine = c[c["indicator"] == spec.code]
+        scale = _scale(mine[mine["ever_observed"]], 1.0)
+        model_scale = _scale(mine[~mine["ever_observed"]], scale)
+        groups_ = g[(g["indicator"] == spec.code) & (g["horizon"] <= 3)]
+        share = 0.0
+        if len(groups_) >= 10:
+            miss = np.abs(groups_["truth"] - groups_["value"]).to_numpy()
+            for share in np.linspace(0, 0.9, 19):
+                var = (1 - share) * groups_["independent"] + share * groups_["together"]
+                if np.mean(miss <= Z90 * scale * np.sqrt(var.to_numpy())) >= 0.9:
+                    break
+        out.append((spec.code, round(scale, 3), round(model_scale, 3), round(float(share), 3)))
+    return tuple(out)
+
+
+def _scale(rows: pd.DataFrame, otherwise: float) -> float:
+    """The factor on the draws' spread that puts 90% of `rows`' truths inside (at least 20
+    rows; else `otherwise`)."""
+    if len(rows) < 20:
+        return otherwise
+    z = np.abs(logit(rows["truth"]) - rows["centre_logit"]) / rows["sd_logit"]
+    return float(np.clip(np.quantile(z, 0.9) / Z90, 0.5, 5.0))
+
+
+def truths(prepared, full) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What the cut-offs are scored against: reported country values, and the aggregates of
+    an estimate from all the data."""
+    totals = (full.estimates["sex"] == "total") & (full.estimates["location"] == "total")
+    keep = {k: v for k, v in full.replicates.items() if k[1] == k[2] == "total"}
+    aggregates, _ = aggregate(full.estimates[totals], keep, prepared.inputs.weights,
+                              prepared.groups)
+    return country_truth(prepared.inputs), group_truth(aggregates)
+
+
+def stack(runs):
+    return (pd.concat([c for c, _ in runs], ignore_index=True),
+            pd.concat([g for _, g in runs], ignore_index=True))
+
+
+BACKTEST_REPLICATES = 100
+CALIBRATION = ("interval_scale", "model_interval_scale", "common_share")
+
+
+def result_tables(parameters: dict[str, Parameters], calibration: tuple,
+                  table: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The backtest's products as tables (published, and kept in the stage cache)."""
+    rows = []
+    for code, p in parameters.items():
+        for name in ("q_level", "q_slope", "phi"):
+            rows.append((code, name, "", getattr(p, name)))
+        for kind, sd in zip(KINDS, p.error_sd):
+            rows.append((code, "error_sd", kind, sd))
+        for release, sd in p.offset_sd.items():
+            rows.append((code, "offset_sd", release, sd))
+    scale = [(code, name, "", value) for code, *values in calibration
+             for name, value in zip(CALIBRATION, values)]
+    return {"backtest": table,
+            "estimation_parameters": pd.DataFrame(
+                rows + scale, columns=["indicator", "parameter", "qualifier", "value"])}
+
+
+def with_provenance(parameters: pd.DataFrame, same_sources: bool) -> pd.DataFrame:
+    """estimation_parameters with, per indicator, whether its backtest (and so its fitted
+    parameters and calibration) was run on the publication's own sources (1) or on earlier
+    ones (0: the latest yearly backtest)."""
+    kept = parameters[parameters["parameter"] != "backtest_on_these_sources"]
+    rows = pd.DataFrame({"indicator": kept["indicator"].unique(),
+                         "parameter": "backtest_on_these_sources", "qualifier": "",
+                         "value": float(same_sources)})
+    return pd.concat([kept, rows], ignore_index=True)
+
+
+def result_from_tables(tables: dict[str, pd.DataFrame]
+                       ) -> tuple[dict[str, Parameters], tuple]:
+    p = tables["estimation_parameters"]
+    parameters, calibration = {}, []
+    for code, rows in p.groupby("indicator", sort=False):
+        v = {(r.parameter, r.qualifier): float(r.value) for r in rows.itertuples()}
+        parameters[code] = Parameters(
+            v[("q_level", "")], v[("q_slope", "")], v[("phi", "")],
+            tuple(v[("error_sd", k)] for k in KINDS),
+            {q: x for (name, q), x in v.items() if name == "offset_sd"})
+        calibration.append((code, *(v[(name, "")] for name in CALIBRATION)))
+    return parameters, tuple(calibration)

@@ -1,22 +1,20 @@
 """Estimation: a value, with its uncertainty, for every economy-year an aggregate needs.
 
-Entry point: `estimate_indicator(spec, inputs, params, pools, predictor)`. Everything runs on
-the logit scale of the per cent value, where diffusion curves are close to straight lines:
-- observed years keep their value (status reported or publisher_estimate);
-- years between two observations are interpolated linearly (method `interpolation`);
-- years after the last (before the first) observation follow the economy's own recent logit
-  trend, shrunk towards the median trend of its income group (`nowcast`, `backcast`): a
-  logistic curve continues as one and stays within 0-100;
-- economies never observed get a regression on year, income group, SDG region and the
-  logit of a related indicator (`model`);
-- female/male and urban/rural values are the total plus the economy's logit gap (observed gap
-  carried between and beyond observed years, else modelled), then shifted together on the
-  logit scale so their population-weighted mean equals the total (`breakdown`).
-Uncertainty: each imputed value gets an error drawn from the backtest's residuals for its
-method and horizon (`indicators.backtest`, computed first and passed in as `pools`), one
-quantile per economy and replicate, so errors persist over the years of an economy as trend
-errors do. Each indicator is estimated on its own (`estimate_indicator`), after the indicator
-that predicts it, with random draws from its own stream: the same in any order or process.
+Entry point: `estimate_indicator(spec, inputs, params, predictor)`, one indicator at a time,
+after the indicator that predicts it, drawing from its own random stream (the same in any
+order or process). On the logit scale of the per cent value:
+- economies with values: the data model and damped trend of indicators/trend_model.py, its
+  parameters estimated by maximum likelihood (a reported value is kept as published; years
+  without a value are the smoothed level; `interpolation`, `nowcast`, `backcast`);
+- economies never observed: a regression, fitted on the estimated series of the observed
+  economies in every year, on income group, SDG region, year and the predicting indicator
+  (`model`): its year effects exist for every year, so it follows the observed economies'
+  nowcasts after the last data year;
+- female/male and urban/rural: the economy's gap to its total, measured where a release holds
+  both, followed as a slowly moving level (indicators/gaps.py), then both members shifted by
+  one logit amount so that their weighted mean equals the total (`breakdown`).
+Replicates are draws of the whole path from the posterior, each raked like the points; the
+90% interval is their 5th-95th percentile.
 """
 from __future__ import annotations
 
@@ -26,11 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from catalog import MAX_NOWCAST_YEARS, Indicator, estimated
+from catalog import Indicator, estimated
+from indicators import gaps, trend_model
+from indicators.trend_model import SQUEEZE, expit, logit, sigmoid
 from indicators.weights import weight_column
 
-P_FLOOR = 0.1  # per cent: values are clipped to [0.1, 99.9] before the logit
 DIMENSIONS = ("sex", "location")  # of a breakdown; its members come from the catalog
+CV_FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -38,17 +38,21 @@ class Params:
     last_year: int = 2025
     seed: int = 20251216
     replicates: int = 200
-    slope_window: int = 5      # observations used for an economy's own trend
-    shrink_years: float = 4.0  # span (years) at which own and pooled trends weigh equally
-    max_horizon: int = MAX_NOWCAST_YEARS  # pools beyond this horizon reuse the last one (8)
-    damping: float = 0.9       # trend kept per year of horizon (chosen on the backtest)
+    # per indicator: (code, interval scale of the trend model's estimates, of the
+    # never-observed model's, common share), chosen on the backtest's tuning period
+    calibration: tuple[tuple[str, float, float, float], ...] = ()
+
+    def calibration_of(self, code: str) -> tuple[float, float, float]:
+        return next((tuple(rest) for c, *rest in self.calibration if c == code),
+                    (1.0, 1.0, 0.0))
 
 
 @dataclass
 class Inputs:
     """What estimation needs, as plain frames."""
 
-    observations: pd.DataFrame  # preferred: indicator, iso3, year, sex, location, value, status
+    observations: pd.DataFrame  # every value: indicator, iso3, year, sex, location, value,
+    #                             kind, source, release, release_date
     weights: pd.DataFrame        # indicators.weights.build_weights
     covariates: pd.DataFrame     # iso3, income_group (latest), sdg_region
 
@@ -62,160 +66,287 @@ RAKE_CHUNK = 25
 class Result:
     estimates: pd.DataFrame  # one row per indicator, iso3, year, sex, location
     replicates: dict = field(default_factory=dict)  # series key -> (R x n) array of values
-    pools: dict = field(default_factory=dict)       # indicator -> its backtest's pools
+    parameters: dict = field(default_factory=dict)  # indicator -> the model's parameters
 
 
-def logit(p):
-    p = np.clip(np.asarray(p, dtype="float64"), P_FLOOR, 100 - P_FLOOR) / 100
-    return np.log(p / (1 - p))
+@dataclass
+class IndicatorEstimate:
+    """One indicator estimated: its rows of `estimates`, their replicates, its totals on the
+    logit scale with their draws (what the indicator it predicts uses), its parameters."""
+
+    code: str
+    rows: pd.DataFrame
+    replicates: dict
+    total: pd.DataFrame          # iso3, year, logit
+    total_draws: np.ndarray      # (R, len(total)) logit
+    parameters: dict
 
 
-def expit(x):
-    return 100 / (1 + np.exp(-np.asarray(x, dtype="float64")))
+def _stream(params: Params, *names: str) -> np.random.Generator:
+    return np.random.default_rng([params.seed, zlib.crc32("/".join(names).encode())])
 
 
-# ---------------------------------------------------------------- totals
-def estimate_totals(obs: pd.DataFrame, grid: pd.DataFrame, covariates: pd.DataFrame,
-                    params: Params, predictor: pd.DataFrame | None = None,
-                    trend: bool = True) -> pd.DataFrame:
-    """obs: iso3, year, logit. grid: iso3, year to fill. Returns grid + logit, method, horizon.
-    With `trend=False` values are held constant beyond the first and last observations.
+def _values(inputs: Inputs, code: str, sex: str = "total", location: str = "total"):
+    o = inputs.observations
+    return o[(o["indicator"] == code) & (o["sex"] == sex) & (o["location"] == location)]
 
-    `iso3` may be any economy key (the backtest passes pseudo-economies).
-    """
-    obs = obs.sort_values(["iso3", "year"])
-    g = grid[["iso3", "year"]].sort_values("year").reset_index(drop=True)
-    o = obs[["iso3", "year", "logit"]].sort_values("year")
-    prev = pd.merge_asof(g, o.rename(columns={"year": "y0", "logit": "l0"}), left_on="year",
-                         right_on="y0", by="iso3", direction="backward")
-    nxt = pd.merge_asof(g, o.rename(columns={"year": "y1", "logit": "l1"}), left_on="year",
-                        right_on="y1", by="iso3", direction="forward")
-    g["y0"], g["l0"], g["y1"], g["l1"] = prev["y0"], prev["l0"], nxt["y1"], nxt["l1"]
-    t = g["year"].to_numpy(float)
-    y0, y1, l0, l1 = (g[c].to_numpy(float) for c in ("y0", "y1", "l0", "l1"))
-    observed = y0 == t
-    between = ~observed & ~np.isnan(y0) & ~np.isnan(y1)
-    after = ~observed & ~np.isnan(y0) & np.isnan(y1)
-    before = ~observed & np.isnan(y0) & ~np.isnan(y1)
-    never = np.isnan(y0) & np.isnan(y1)
-    if trend and (after | before).any():
-        g = g.merge(_trend_slopes(obs, covariates, params), on="iso3", how="left")
+
+def grid_of(inputs: Inputs, spec: Indicator, params: Params) -> tuple[list[str], np.ndarray]:
+    years = np.arange(spec.estimation["first_year"], params.last_year + 1)
+    w = inputs.weights
+    economies = sorted(set(w.loc[w["year"].between(years[0], years[-1]), "iso3"]))
+    return economies, years
+
+
+def totals_data(spec: Indicator, inputs: Inputs, params: Params,
+                until: int | None = None) -> trend_model.SeriesData:
+    """The indicator's total values (up to year `until`) as the trend model's arrays."""
+    economies, years = grid_of(inputs, spec, params)
+    values = _values(inputs, spec.code)
+    values = values[values["year"].between(years[0], until or years[-1])]
+    with_values = set(values["iso3"])
+    observed = [e for e in economies if e in with_values]
+    income = inputs.covariates.set_index("iso3")["income_group"]
+    return trend_model.series_data(values, observed, years, income)
+
+
+def fit_indicator(spec: Indicator, inputs: Inputs, params: Params,
+                  first_guess: trend_model.Parameters | None = None) -> trend_model.Parameters:
+    """The trend model's maximum-likelihood parameters, from the values `inputs` hold."""
+    return trend_model.fit(totals_data(spec, inputs, params), first_guess)
+
+
+def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params,
+                       predictor: IndicatorEstimate | None,
+                       fitted: trend_model.Parameters,
+                       breakdowns: bool = True) -> IndicatorEstimate:
+    """The totals and (with `breakdowns`) the breakdowns of one indicator with their
+    replicates; `fitted`: the trend model's parameters (`fit_indicator`)."""
+    economies, years = grid_of(inputs, spec, params)
+    total, draws, info = estimate_totals(spec, inputs, params, economies, years, predictor,
+                                         fitted)
+    rows = [_rows(spec.code, "total", "total", total, expit(draws))]
+    replicates = {(spec.code, "total", "total"): expit(draws)}
+    for dimension in DIMENSIONS if breakdowns else ():
+        members = spec.members(dimension)
+        if len(members) == 2:
+            frames, reps = breakdown(spec, inputs, params, dimension, members, total, draws)
+            for member, frame in zip(members, frames):
+                sex, location = _member(dimension, member)
+                rows.append(_rows(spec.code, sex, location, frame, reps[member]))
+                replicates[(spec.code, sex, location)] = reps[member]
+    return IndicatorEstimate(spec.code, pd.concat(rows, ignore_index=True), replicates,
+                             total[["iso3", "year", "logit"]], draws,
+                             {**fitted.__dict__, **info})
+
+
+def estimate_totals(spec, inputs, params, economies, years, predictor, fitted):
+    """Rows (iso3, year, logit, value, kind, method, horizon, release, ever_observed) for the
+    whole grid and their draws (R, n)."""
+    data = totals_data(spec, inputs, params)
+    observed = data.economies
+    values = _values(inputs, spec.code)
+    est = trend_model.estimate(data, fitted, _stream(params, spec.code, "total"),
+                               params.replicates)
+    grid = pd.DataFrame({"iso3": np.repeat(observed, len(years)),
+                         "year": np.tile(years, len(observed))})
+    frame = grid.assign(
+        logit=est.point.T.ravel(), method=est.method.T.ravel(), kind=est.kind.T.ravel(),
+        horizon=est.horizon.T.ravel(), release=est.release.T.ravel(), ever_observed=True)
+    draws = est.draws.transpose(0, 2, 1).reshape(params.replicates, -1)
+    observed_set = set(observed)
+    never = [e for e in economies if e not in observed_set]
+    if never:
+        model_frame, model_draws = model_economies(spec, inputs, params, never, years, frame,
+                                                   draws, predictor)
+        frame = pd.concat([frame, model_frame], ignore_index=True)
+        draws = np.concatenate([draws, model_draws], axis=1)
+    order = frame.sort_values(["iso3", "year"]).index.to_numpy()
+    frame, draws = frame.loc[order].reset_index(drop=True), draws[:, order]
+    scale, model_scale, share = params.calibration_of(spec.code)
+    scales = np.where(frame["method"].to_numpy() == "model", model_scale, scale)
+    draws = calibrated(draws, frame, scales, share, _stream(params, spec.code, "common"))
+    frame["value"] = _published(frame, values, draws)
+    # a value kept as published is the centre of its draws, even beyond the model's clip
+    kept = frame["method"].to_numpy() == "observed"
+    draws[:, kept] += logit(frame["value"].to_numpy()[kept]) - frame["logit"].to_numpy()[kept]
+    return frame, draws, {"interval_scale": scale, "model_interval_scale": model_scale,
+                          "common_share": share,
+                                  "never_observed": len(never),
+                                  "revised": int(data.revised.sum())}
+
+
+def calibrated(draws: np.ndarray, frame: pd.DataFrame, scale: np.ndarray, share: float,
+               rng: np.random.Generator) -> np.ndarray:
+    """The draws of the estimated (not observed) cells, their spread around the centre
+    multiplied by `scale` (per cell), and `share` of their variance made common to every
+    economy and year in a draw: errors of estimates made the same way tend to go the same
+    way (a world-wide surprise), which independent draws would average away in a group."""
+    if (scale == 1.0).all() and share == 0.0:
+        return draws
+    estimated_ = frame["method"].to_numpy() != "observed"
+    centre = np.median(draws, axis=0)
+    deviation = draws - centre
+    spread = deviation.std(axis=0)
+    common = rng.standard_normal((draws.shape[0], 1)) * spread[None]
+    mixed = np.sqrt(1 - share) * deviation + np.sqrt(share) * common
+    return np.where(estimated_[None], centre + scale[None] * mixed, draws)
+
+
+def _published(frame: pd.DataFrame, values: pd.DataFrame, draws: np.ndarray) -> np.ndarray:
+    """The point on the per cent scale: a value kept as published where the year's value is
+    the economy's own (method observed), else the centre of its predictive distribution: its
+    mean, so that a group's figure (the weighted mean of its economies' values) is the mean
+    of the group's own replicates and lies within their interval (a sum of medians does not
+    where draws are skewed near 0 or 100: 2G, high income, 2025, 99.70 against 98.83-99.70);
+    its median where the mean falls outside the draws' 5-95% range (draws piled at 0 or 100:
+    the mean 0.002, the range 0-0)."""
+    exact = values.drop_duplicates(["iso3", "year", "release"], keep="last").set_index(
+        ["iso3", "year", "release"])["value"]
+    key = pd.MultiIndex.from_frame(frame[["iso3", "year", "release"]])
+    kept = exact.reindex(key).to_numpy()
+    per_cent = expit(draws)
+    mean = per_cent.mean(axis=0)
+    lower, median, upper = np.percentile(per_cent, [5, 50, 95], axis=0)
+    centre = np.where((mean >= lower) & (mean <= upper), mean, median)
+    return np.where(frame["method"].to_numpy() == "observed", kept, centre)
+
+
+def model_economies(spec, inputs, params, never, years, frame, draws, predictor):
+    """Economies without any value: a regression on income group, SDG region, year and the
+    predicting indicator, fitted on the observed economies' estimated series (their points,
+    and every replicate's draws so that the year effects carry the nowcasts' uncertainty),
+    plus a lasting economy effect whose spread is measured by leaving economies out."""
+    cov = inputs.covariates.set_index("iso3")
+    train = frame[["iso3", "year"]]
+    target = pd.DataFrame({"iso3": np.repeat(never, len(years)),
+                           "year": np.tile(years, len(never))})
+    train_pred, target_pred, pred_draws = _predictor_values(predictor, train, target)
+    x_train = _design(train, cov, train_pred)
+    x_new = _design(target, cov, target_pred, columns=x_train.columns)
+    a = x_train.to_numpy()
+    gram = a.T @ a + 1e-6 * np.eye(a.shape[1])
+    coef = np.linalg.solve(gram, a.T @ frame["logit"].to_numpy())
+    coef_draws = np.linalg.solve(gram, a.T @ draws.T)              # (k, R)
+    spread = _left_out_spread(frame, a)
+    rng = _stream(params, spec.code, "model")
+    lasting = rng.standard_normal((params.replicates, len(never))) * spread
+    point = x_new.to_numpy() @ coef
+    if pred_draws is not None:
+        b = x_new.to_numpy()
+        k = list(x_new.columns).index("predictor")
+        out = np.empty((params.replicates, len(target)))
+        for r in range(params.replicates):
+            b[:, k] = pred_draws[r]
+            out[r] = b @ coef_draws[:, r]
     else:
-        g["slope_end"] = g["slope_start"] = 0.0
-    value = np.full(len(g), np.nan)
-    value[observed] = l0[observed]
-    frac = np.where(between, (t - y0) / np.where(y1 > y0, y1 - y0, 1), 0)
-    value[between] = (l0 + frac * (l1 - l0))[between]
-    value[after] = (l0 + g["slope_end"].to_numpy() * _damped(t - y0, params.damping))[after]
-    value[before] = (l1 - g["slope_start"].to_numpy() * _damped(y1 - t, params.damping))[before]
-    if never.any():
-        value[never] = _model_prediction(obs, g[never].reset_index(drop=True), covariates,
-                                         predictor)
-    method = np.select([observed, between, after, before], ["observed", "interpolation",
-                       "nowcast", "backcast"], "model")
-    horizon = np.select([between, after, before],
-                        [np.minimum(t - y0, y1 - t), t - y0, y1 - t], 0)
-    g["logit"], g["method"], g["horizon"] = value, method, horizon.astype("int64")
-    return g[["iso3", "year", "logit", "method", "horizon"]]
+        out = (x_new.to_numpy() @ coef_draws).T
+    out += np.repeat(lasting, len(years), axis=1)
+    model_frame = target.assign(logit=point, method="model", kind="imputed", horizon=0,
+                                release="", ever_observed=False)
+    return model_frame, out
 
 
-def _damped(h: np.ndarray, damping: float) -> np.ndarray:
-    """Years of trend after h years when each year keeps `damping` of the previous one's."""
-    h = np.nan_to_num(h)
-    return h if damping >= 1 else (1 - damping ** h) / (1 - damping)
+def _predictor_values(predictor, train, target):
+    """The predicting indicator's logits for the training and target rows, and its draws
+    for the target rows (its mean where it has no estimate)."""
+    if predictor is None:
+        return None, None, None
+    p = predictor.total.set_index(["iso3", "year"])
+    pos = pd.Series(np.arange(len(p)), index=p.index)
+
+    def take(frame):
+        idx = pos.reindex(pd.MultiIndex.from_frame(frame[["iso3", "year"]])).to_numpy()
+        missing = np.isnan(idx)
+        idx = np.where(missing, 0, idx).astype(int)
+        point = np.where(missing, p["logit"].mean(), p["logit"].to_numpy()[idx])
+        return point, np.where(missing[None], point[None], predictor.total_draws[:, idx])
+
+    train_point, _ = take(train)
+    target_point, target_draws = take(target)
+    return train_point, target_point, target_draws
 
 
-def _trend_slopes(obs: pd.DataFrame, covariates: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Per economy: logit trend of its last (first) observations, shrunk to its income
-    group's median trend by the span of years they cover."""
-    def ols(part: pd.DataFrame) -> pd.DataFrame:
-        t, y = part["year"].astype(float), part["logit"]
-        sums = pd.DataFrame({"iso3": part["iso3"], "n": 1.0, "t": t, "y": y, "tt": t * t,
-                             "ty": t * y}).groupby("iso3").sum()
-        years = part.groupby("iso3")["year"]
-        span = years.max() - years.min()
-        denom = sums["n"] * sums["tt"] - sums["t"] ** 2
-        slope = (sums["n"] * sums["ty"] - sums["t"] * sums["y"]) / denom.where(denom > 0)
-        return pd.DataFrame({"slope": slope, "span": span})
-
-    last = ols(obs.groupby("iso3").tail(params.slope_window))
-    first = ols(obs.groupby("iso3").head(params.slope_window))
-    income = covariates.set_index("iso3")["income_group"]
-    out = pd.DataFrame(index=last.index)
-    for name, part in (("slope_end", last), ("slope_start", first)):
-        group = income.reindex(part.index).fillna("unknown").to_numpy()
-        trusted = part[part["span"] >= 3]["slope"]
-        pooled_by_group = trusted.groupby(income.reindex(trusted.index).fillna("unknown")).median()
-        overall = trusted.median() if len(trusted) else 0.0
-        pooled = pd.Series(group, index=part.index).map(pooled_by_group).fillna(overall)
-        weight = part["span"] / (part["span"] + params.shrink_years)
-        own = part["slope"].fillna(pooled)
-        out[name] = (weight * own + (1 - weight) * pooled).fillna(overall)
-    return out.reset_index()
-
-
-def _design(frame: pd.DataFrame, covariates: pd.DataFrame, years: bool = True) -> pd.DataFrame:
-    """One-hot columns for income group, SDG region (and year) of each row."""
-    cov = covariates.set_index("iso3").reindex(frame["iso3"].to_numpy())
-    keys = {"inc": cov["income_group"].fillna("unknown").to_numpy(),
-            "reg": cov["sdg_region"].fillna("unknown").astype(str).to_numpy()}
-    if years:
-        keys["y"] = frame["year"].astype(int).astype(str).to_numpy()
-    blocks = []
-    for prefix, values in keys.items():
-        codes, labels = pd.factorize(values)
-        block = np.zeros((len(values), len(labels)))
-        block[np.arange(len(values)), codes] = 1.0
-        blocks.append(pd.DataFrame(block, columns=[f"{prefix}_{v}" for v in labels]))
-    return pd.concat(blocks, axis=1)
-
-
-def model_design(frame: pd.DataFrame, covariates: pd.DataFrame,
-                 predictor: pd.DataFrame | None, years: bool = True) -> pd.DataFrame:
-    """Design of the model for economies never observed: income group, SDG region and year
-    effects, plus the logit of the predicting indicator where one is given."""
-    x = _design(frame, covariates, years)
+def _design(frame: pd.DataFrame, cov: pd.DataFrame, predictor: np.ndarray | None,
+            columns=None) -> pd.DataFrame:
+    c = cov.reindex(frame["iso3"].to_numpy())
+    parts = {"inc": c["income_group"].fillna("unknown").to_numpy(),
+             "reg": c["sdg_region"].fillna("unknown").astype(str).to_numpy(),
+             "y": frame["year"].astype(int).astype(str).to_numpy()}
+    blocks = [pd.get_dummies(pd.Series(v), prefix=k, dtype=float) for k, v in parts.items()]
+    x = pd.concat(blocks, axis=1)
     if predictor is not None:
-        p = predictor.set_index(["iso3", "year"])["logit"]
-        values = p.reindex(pd.MultiIndex.from_frame(frame[["iso3", "year"]])).to_numpy()
-        x["pred"] = np.nan_to_num(values, nan=np.nanmean(p.to_numpy()))
-    return x
+        x["predictor"] = predictor
+    return x if columns is None else x.reindex(columns=columns, fill_value=0.0)
 
 
-def fit_predict(train_x: pd.DataFrame, train_y: np.ndarray, x: pd.DataFrame) -> np.ndarray:
-    """Least squares with a tiny ridge (dummy sets are collinear: each sums to one)."""
-    columns = sorted(set(train_x.columns) | set(x.columns))
-    a = train_x.reindex(columns=columns, fill_value=0.0).to_numpy()
-    b = x.reindex(columns=columns, fill_value=0.0).to_numpy()
-    coef = np.linalg.solve(a.T @ a + 1e-6 * np.eye(a.shape[1]), a.T @ train_y)
-    return b @ coef
-
-
-def _model_prediction(obs: pd.DataFrame, grid: pd.DataFrame, covariates: pd.DataFrame,
-                      predictor: pd.DataFrame | None) -> np.ndarray:
-    """Regression of observed logits on year, income group, SDG region (and predictor)."""
-    return fit_predict(model_design(obs, covariates, predictor), obs["logit"].to_numpy(),
-                       model_design(grid, covariates, predictor))
+def _left_out_spread(frame: pd.DataFrame, a: np.ndarray) -> float:
+    """Spread of an economy's lasting difference from the regression: the residual standard
+    deviation when its economy was left out of the fit (five folds of economies)."""
+    econ = frame["iso3"].to_numpy()
+    fold = np.array([zlib.crc32(e.encode()) % CV_FOLDS for e in econ])
+    y = frame["logit"].to_numpy()
+    xtx, xty = a.T @ a, a.T @ y
+    ridge = 1e-6 * np.eye(a.shape[1])
+    residual = np.empty(len(y))
+    for k in range(CV_FOLDS):
+        hold = fold == k
+        coef = np.linalg.solve(xtx - a[hold].T @ a[hold] + ridge, xty - a[hold].T @ y[hold])
+        residual[hold] = y[hold] - a[hold] @ coef
+    per_economy = pd.Series(residual).groupby(econ).mean()
+    return float(per_economy.std())
 
 
 # ---------------------------------------------------------------- breakdowns
-def estimate_gaps(member_obs: pd.DataFrame, total: pd.DataFrame, grid: pd.DataFrame,
-                  covariates: pd.DataFrame, params: Params) -> pd.DataFrame:
-    """Logit gap of one breakdown member (e.g. female) to the total, for every grid row.
-
-    Observed gaps are interpolated between observed years and held constant beyond them;
-    economies never observed get the regression on income group and SDG region."""
-    t = total.set_index(["iso3", "year"])["logit"]
-    obs = member_obs.assign(gap=member_obs["logit"].to_numpy()
-                            - t.reindex(pd.MultiIndex.from_frame(member_obs[["iso3", "year"]]))
-                            .to_numpy()).dropna(subset=["gap"])
-    gaps = estimate_totals(obs.assign(logit=obs["gap"]), grid, covariates, params, trend=False)
-    never = gaps["method"] == "model"
-    if never.any():
-        train_x = _design(obs, covariates, years=False)
-        x = _design(gaps[never], covariates, years=False)
-        gaps.loc[never, "logit"] = fit_predict(train_x, obs["gap"].to_numpy(), x)
-    return gaps.rename(columns={"logit": "gap"})
+def breakdown(spec, inputs, params, dimension, members, total, total_draws):
+    """Both members of one breakdown, raked to the total in the point and in every draw."""
+    keys = total[["iso3", "year"]]
+    w = inputs.weights.set_index(["iso3", "year"]).reindex(pd.MultiIndex.from_frame(keys))
+    weights = np.stack([w[weight_column(spec.weight, *_member(dimension, m))].to_numpy()
+                        for m in members], axis=-1)
+    total_values = _values(inputs, spec.code)
+    frames, logits, fixed, gap_draws = [], [], [], []
+    for member in members:
+        sex, location = _member(dimension, member)
+        member_values = _values(inputs, spec.code, sex, location)
+        g = gaps.estimate(member_values, total_values, keys, inputs.covariates,
+                          _stream(params, spec.code, dimension, member), params.replicates)
+        frame = g
+        # a member value of the release the total's point comes from is kept as published
+        same = frame["release"].to_numpy() == total["release"].to_numpy()
+        keep = same & total["method"].eq("observed").to_numpy() & frame["observed"].to_numpy()
+        own = np.where(keep, logit(frame["value"].fillna(50)),
+                       total["logit"].to_numpy() + frame["gap"].to_numpy())
+        frames.append(frame)
+        logits.append(own)
+        fixed.append(keep)
+        gap_draws.append(g.attrs["draws"])
+    logits, fixed = np.stack(logits, axis=-1), np.stack(fixed, axis=-1)
+    both = fixed.all(axis=-1, keepdims=True)
+    free = ~fixed | both
+    total_point = total["value"].to_numpy()
+    point = rake(total_point, logits, weights, free)
+    rep_logits = total_draws[..., None] + np.stack(gap_draws, axis=-1)
+    reps = np.empty(rep_logits.shape)
+    for start in range(0, len(rep_logits), RAKE_CHUNK):  # rows are raked independently
+        part = slice(start, start + RAKE_CHUNK)
+        reps[part] = rake(expit(total_draws[part]), rep_logits[part], weights[None],
+                          np.ones_like(rep_logits[part], bool))
+    # each member's draws centred on its point (raking moves the draws' centre a little)
+    reps = expit(logit(reps) + logit(point)[None] - np.median(logit(reps), axis=0)[None])
+    out_frames, out_reps = [], {}
+    for k, member in enumerate(members):
+        f = frames[k]
+        method = np.where(fixed[:, k] & ~both[:, 0], "observed",
+                          np.where(fixed[:, k], "raked", "breakdown"))
+        out_frames.append(pd.DataFrame({
+            "iso3": keys["iso3"].to_numpy(), "year": keys["year"].to_numpy(),
+            "logit": logit(point[:, k]), "value": point[:, k], "method": method,
+            "kind": np.where(f["observed"], f["kind"], "imputed"),
+            "horizon": f["horizon"].to_numpy(), "release": f["release"].to_numpy(),
+            "ever_observed": f["ever_observed"].to_numpy()}))
+        out_reps[member] = reps[:, :, k]
+    return out_frames, out_reps
 
 
 def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.ndarray,
@@ -242,8 +373,6 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
         w_total = w1 + w2
     # start from the shift that would be exact if both members were equal
     s = np.where(f1 + f2 > 0, logit(target_p) - (w1 * l1 + w2 * l2) / w_total, 0.0)
-    # Iterate on the rows still active; converged rows keep their shift, and are dropped
-    # from the arrays once they are the majority.
     rows = np.flatnonzero(f1 + f2 > 0)
     work = [x[rows] for x in (l1, l2, w1, w2, f1, f2, target_p, w_total, s)]
     lo, hi = np.full(rows.size, -30.0), np.full(rows.size, 30.0)
@@ -256,11 +385,11 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
         if rows.size == 0:
             break
         a1, a2, v1, v2, g1, g2, target, v_total, shift = work
-        p1, p2 = expit(a1 + shift * g1), expit(a2 + shift * g2)
+        (p1, d1), (p2, d2) = _expit_and_slope(a1 + shift * g1), _expit_and_slope(a2 + shift * g2)
         gap = (v1 * p1 + v2 * p2) / v_total - target
         lo = np.where(gap < 0, shift, lo)
         hi = np.where(gap > 0, shift, hi)
-        slope = (v1 * g1 * p1 * (100 - p1) + v2 * g2 * p2 * (100 - p2)) / (100 * v_total)
+        slope = (v1 * g1 * d1 + v2 * g2 * d2) / v_total
         newton = shift - np.divide(gap, slope, out=np.full_like(gap, np.inf),
                                    where=slope > 1e-12)
         inside = (newton >= lo) & (newton <= hi)
@@ -271,91 +400,23 @@ def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.
     return np.stack([p1, p2], axis=-1).reshape(shape)
 
 
-# ---------------------------------------------------------------- whole estimation
-def _series_grid(weights: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
-    w = weights[(weights["year"] >= first_year) & (weights["year"] <= last_year)]
-    return w[["iso3", "year"]].reset_index(drop=True)
+def _expit_and_slope(x):
+    """`expit` and its derivative (per cent per logit unit; 0 where clipped at 0 or 100)."""
+    s = sigmoid(x)
+    p = (100 + 2 * SQUEEZE) * s - SQUEEZE
+    inside = (p > 0) & (p < 100)
+    return np.clip(p, 0.0, 100.0), np.where(inside, (100 + 2 * SQUEEZE) * s * (1 - s), 0.0)
 
 
-def _preferred(obs: pd.DataFrame, indicator: str, sex="total", location="total") -> pd.DataFrame:
-    sel = obs[(obs["indicator"] == indicator) & (obs["sex"] == sex)
-              & (obs["location"] == location)]
-    return sel.assign(logit=logit(sel["value"]))[["iso3", "year", "logit", "value", "status"]]
-
-
-def series_inputs(inputs: Inputs, spec: Indicator, params: Params
-                  ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The observed totals of one indicator (iso3, year, logit, value, status) and the grid of
-    economy-years to estimate."""
-    grid = _series_grid(inputs.weights, spec.estimation["first_year"], params.last_year)
-    obs = _preferred(inputs.observations, spec.code)
-    return obs[obs["iso3"].isin(set(grid["iso3"]))], grid
-
-
-@dataclass
-class IndicatorEstimate:
-    """One indicator estimated: its rows of `estimates`, their replicates, and its totals on
-    the logit scale (which the indicator it predicts uses)."""
-
-    code: str
-    rows: pd.DataFrame
-    replicates: dict            # (code, sex, location) -> (R x n) array of values
-    total: pd.DataFrame         # iso3, year, logit, method, horizon
-
-
-def estimate_indicator(spec: Indicator, inputs: Inputs, params: Params, pools: dict,
-                       predictor: pd.DataFrame | None = None) -> IndicatorEstimate:
-    """The totals and breakdowns of one indicator with their replicates. `pools`: the
-    residual pools of its backtest; `predictor`: the totals of its predicting indicator."""
-    code = spec.code
-    obs, grid = series_inputs(inputs, spec, params)
-    total = estimate_totals(obs[["iso3", "year", "logit"]], grid, inputs.covariates, params,
-                            predictor)
-    logits = total
-    total = total.merge(obs[["iso3", "year", "value", "status"]], on=["iso3", "year"],
-                        how="left")
-    rng = np.random.default_rng([params.seed, zlib.crc32(f"{code}/total".encode())])
-    q = rng.random((params.replicates, total["iso3"].nunique()))
-    econ_index = pd.factorize(total["iso3"])[0]
-    errors = draw_errors(pools, total["method"].to_numpy(), total["horizon"].to_numpy(),
-                         q[:, econ_index])
-    total_reps = expit(total["logit"].to_numpy() + errors)
-    observed = total["method"].to_numpy() == "observed"
-    total_reps[:, observed] = total["value"].to_numpy()[observed]
-    point = np.where(observed, total["value"], expit(total["logit"]))
-    rows = [_rows(code, "total", "total", total, point, total_reps)]
-    replicates = {(code, "total", "total"): total_reps}
-    for dimension in DIMENSIONS:
-        members = spec.members(dimension)
-        if len(members) != 2:
-            continue
-        member_rows, member_reps = _breakdown(inputs, spec, dimension, members, total, point,
-                                              total_reps, params, pools)
-        rows += member_rows
-        replicates.update(member_reps)
-    return IndicatorEstimate(code, pd.concat(rows, ignore_index=True), replicates, logits)
-
-
-def combine(parts: list[IndicatorEstimate], pools: dict | None = None) -> Result:
+# ---------------------------------------------------------------- rows
+def combine(parts: list[IndicatorEstimate]) -> Result:
     """One result from every indicator's, in catalog estimation order (so that sums over
     the rows are the same whichever order the indicators were computed in)."""
     order = {spec.code: i for i, spec in enumerate(estimated())}
     parts = sorted(parts, key=lambda p: order[p.code])
     replicates = {k: v for p in parts for k, v in p.replicates.items()}
     return Result(pd.concat([p.rows for p in parts], ignore_index=True), replicates,
-                  pools or {})
-
-
-def _rows(code, sex, location, frame, point, reps) -> pd.DataFrame:
-    lower, upper = np.percentile(reps, [5, 95], axis=0)
-    status = np.where(frame["method"] == "observed", frame.get("status", "imputed"), "imputed")
-    return pd.DataFrame({
-        "indicator": code, "iso3": frame["iso3"].to_numpy(), "year": frame["year"].to_numpy(),
-        "sex": sex, "location": location, "value": point,
-        "lower": np.minimum(lower, point), "upper": np.maximum(upper, point),
-        "status": status, "method": frame["method"].to_numpy(),
-        "horizon": frame["horizon"].to_numpy(),
-    })
+                  {p.code: p.parameters for p in parts})
 
 
 def _member(dimension: str, member: str) -> tuple[str, str]:
@@ -363,78 +424,29 @@ def _member(dimension: str, member: str) -> tuple[str, str]:
     return (member, "total") if dimension == "sex" else ("total", member)
 
 
-def _breakdown(inputs, spec, dimension, members, total, total_point, total_reps, params,
-               pool):
-    """Both members of one breakdown, raked to the total, with their replicates. The draws
-    come from the breakdown's own random stream: the same wherever it is computed."""
-    rng = np.random.default_rng([params.seed, zlib.crc32(f"{spec.code}/{dimension}".encode())])
-    keys = total[["iso3", "year"]]
-    w = inputs.weights.set_index(["iso3", "year"]).reindex(pd.MultiIndex.from_frame(keys))
-    weights = np.stack([w[weight_column(spec.weight, *_member(dimension, m))].to_numpy()
-                        for m in members], axis=-1)
-    logits, free, gap_err, frames = [], [], [], []
-    econ_index = pd.factorize(total["iso3"])[0]
-    n_econ = econ_index.max() + 1
-    for member in members:
-        sex, location = _member(dimension, member)
-        obs = _preferred(inputs.observations, spec.code, sex, location)
-        obs = obs[obs["iso3"].isin(set(keys["iso3"]))]
-        gaps = estimate_gaps(obs, total, keys, inputs.covariates, params)
-        gaps = keys.merge(gaps, on=["iso3", "year"], how="left")
-        gaps = gaps.merge(obs[["iso3", "year", "value", "status"]], on=["iso3", "year"],
-                          how="left")
-        observed = gaps["value"].notna().to_numpy()
-        logits.append(np.where(observed, logit(gaps["value"].fillna(50)),
-                               total["logit"].to_numpy() + gaps["gap"].to_numpy()))
-        free.append(~observed)
-        q = rng.random((params.replicates, n_econ))[:, econ_index]
-        gap_pool = pool.get(f"gap_{dimension}", pool["interpolation"])
-        err = draw_errors({"carried": gap_pool, "model": gap_pool}, np.where(
-            gaps["method"] == "model", "model", "carried"), gaps["horizon"].to_numpy(), q)
-        gap_err.append(np.where(observed, 0.0, err))
-        frames.append(gaps.assign(method=np.where(observed, "observed", "breakdown")))
-    logits, free = np.stack(logits, axis=-1), np.stack(free, axis=-1)
-    point = rake(total_point, logits, weights, free)
-    gap_err = np.stack(gap_err, axis=-1)
-    reps = np.empty(total_reps.shape + (len(members),))
-    for start in range(0, len(total_reps), RAKE_CHUNK):  # rows are raked independently
-        part = slice(start, start + RAKE_CHUNK)
-        rep_logits = logit(total_reps[part])[..., None] - logit(total_point)[None, :, None] \
-            + logits[None] + gap_err[part]
-        rep_logits = np.where(free[None], rep_logits, logits[None])
-        reps[part] = rake(total_reps[part], rep_logits, weights[None], free[None])
-    rows, out_reps = [], {}
-    for k, member in enumerate(members):
-        sex, location = _member(dimension, member)
-        rows.append(_rows(spec.code, sex, location, frames[k], point[:, k], reps[:, :, k]))
-        out_reps[(spec.code, sex, location)] = reps[:, :, k]
-    return rows, out_reps
+REASONS = {
+    "observed": "value of {release}, as published",
+    "release_adjusted": "value of {release}, moved to the level of the economy's newest "
+                        "release",
+    "interpolation": "between the economy's values, {horizon} year(s) from the nearest",
+    "nowcast": "the economy's damped trend, {horizon} year(s) after its last value",
+    "backcast": "the economy's trend, {horizon} year(s) before its first value",
+    "model": "no value: the regression on income group, region, year and predictor",
+    "breakdown": "the total plus the economy's gap{gap_source}, raked to the total",
+    "raked": "values of {release}, shifted together to meet the total",
+}
 
 
-def draw_errors(pool: dict, method: np.ndarray, horizon: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Logit errors for each value: the q-quantile of the residual pool of its method and
-    horizon (observed values: 0). `q` is (replicates x n)."""
-    errors = np.zeros(q.shape)
-    for name in np.unique(method):
-        if name == "observed":
-            continue
-        cols = method == name
-        key = "nowcast" if name in ("nowcast", "backcast") else name
-        residuals = pool.get(key)
-        if isinstance(residuals, dict):  # by horizon
-            for h in np.unique(horizon[cols]):
-                at = cols & (horizon == h)
-                res = residuals.get(min(int(h), max(residuals)), residuals[max(residuals)])
-                errors[:, at] = _quantiles(res, q[:, at])
-        elif residuals is not None and len(residuals):
-            errors[:, cols] = _quantiles(residuals, q[:, cols])
-    return errors
-
-
-def _quantiles(residuals: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Quantiles of the residuals centred on their median: the interval describes the spread
-    of the backtest errors around the estimate, which stays the interval's centre."""
-    ordered = np.sort(np.asarray(residuals, dtype=float))
-    ordered = ordered - np.median(ordered)
-    grid = (np.arange(len(ordered)) + 0.5) / len(ordered)
-    return np.interp(q, grid, ordered)
+def _rows(code, sex, location, frame, reps) -> pd.DataFrame:
+    lower, upper = np.percentile(reps, [5, 95], axis=0)
+    reason = [REASONS[m].format(release=r or "no release", horizon=h,
+                                gap_source=f" (measured in {r})" if r else " (modelled)")
+              for m, r, h in zip(frame["method"], frame["release"], frame["horizon"])]
+    return pd.DataFrame({
+        "indicator": code, "iso3": frame["iso3"].to_numpy(), "year": frame["year"].to_numpy(),
+        "sex": sex, "location": location, "value": frame["value"].to_numpy(dtype=float),
+        "lower": lower, "upper": upper, "status": frame["kind"].to_numpy(),
+        "method": frame["method"].to_numpy(), "horizon": frame["horizon"].to_numpy(),
+        "release": frame["release"].to_numpy(), "reason": reason,
+        "ever_observed": frame["ever_observed"].to_numpy(dtype=bool),
+    })

@@ -10,8 +10,9 @@ from indicators.headline import headline
 from indicators.inputs import Prepared
 
 
-def figure_tables(prepared: Prepared, result: Result, backtest: pd.DataFrame
+def figure_tables(prepared: Prepared, result: Result, tested: dict[str, pd.DataFrame]
                   ) -> dict[str, pd.DataFrame]:
+    """`tested`: the backtest's tables (backtest, estimation_parameters)."""
     inputs = prepared.inputs
     aggregates, derived = aggregate(result.estimates, result.replicates, inputs.weights,
                                     prepared.groups)
@@ -24,5 +25,5 @@ def figure_tables(prepared: Prepared, result: Result, backtest: pd.DataFrame
         "aggregates": aggregates,
         "aggregates_derived": derived,
         "headline": headline(aggregates, estimates, inputs.observations),
-        "backtest": backtest,
+        **tested,
     }

@@ -13,20 +13,21 @@ from indicators import membership
 from indicators.estimate import Inputs
 from indicators.weights import build_weights
 
-# Preferred values for estimation. A value from a source that flags no status (World Bank,
-# ITU, OWID) takes the status a flagging source (the SDG database) gives the same key.
+# Every value of the estimated indicators, with its kind: what a source that flags values
+# says of it (SDG nature: reported or publisher_estimate), else what a flagging source says of
+# the same indicator x economy x year x sex x location, else `unflagged` (no source says).
 ESTIMATION_INPUT_SQL = """
 WITH flagged AS (
-    SELECT indicator, iso3, year, sex, location, any_value(status) AS flagged_status
+    SELECT indicator, iso3, year, sex, location, min(status) AS flagged_status
     FROM observations WHERE source IN (SELECT unnest(?::VARCHAR[])) GROUP BY ALL)
-SELECT p.indicator, p.iso3, p.year, p.sex, p.location, p.value, p.source,
-       CASE WHEN p.source NOT IN (SELECT unnest(?::VARCHAR[]))
-                 AND f.flagged_status IS NOT NULL
-            THEN f.flagged_status ELSE p.status END AS status
-FROM preferred_observations p
+SELECT o.indicator, o.iso3, o.year, o.sex, o.location, o.value, o.source,
+       o.source || ' / ' || o.release AS release, o.release_date,
+       CASE WHEN o.source IN (SELECT unnest(?::VARCHAR[])) THEN o.status
+            ELSE coalesce(f.flagged_status, 'unflagged') END AS kind
+FROM observations o
 LEFT JOIN flagged f USING (indicator, iso3, year, sex, location)
-WHERE p.year <= ?
-ORDER BY p.indicator, p.iso3, p.year, p.sex, p.location
+WHERE o.year <= ? AND o.indicator IN (SELECT unnest(?::VARCHAR[]))
+ORDER BY o.indicator, o.iso3, o.year, o.sex, o.location, o.release_date, o.source, o.file
 """
 
 
@@ -52,15 +53,17 @@ def estimation_frames(tables: dict[str, pd.DataFrame], last_year: int) -> dict:
         con.register("observations", observations[observations["indicator"].isin(needed)])
         con.execute(f"CREATE VIEW preferred_observations AS {VIEWS['preferred_observations']}")
         con.execute(f"CREATE VIEW population AS {population_view()}")
-        preferred = con.execute(ESTIMATION_INPUT_SQL, [flagging, flagging, last_year]).df()
+        values = con.execute(ESTIMATION_INPUT_SQL, [flagging, flagging, last_year,
+                                                    sorted(headline_codes)]).df()
         population = con.execute("SELECT * FROM population ORDER BY ALL").df()
+        urban_share = con.execute(
+            "SELECT iso3, year, value FROM preferred_observations WHERE indicator = ? "
+            "AND year <= ? ORDER BY ALL", [urban, last_year]).df()
     finally:
         con.close()
-    preferred = preferred.astype({"year": "int64"})
-    population = population.astype({"year": "int64"})
-    return {"preferred": preferred[preferred["indicator"].isin(headline_codes)],
-            "population": population,
-            "urban": preferred[preferred["indicator"] == urban][["iso3", "year", "value"]]}
+    return {"values": values.astype({"year": "int64"}),
+            "population": population.astype({"year": "int64"}),
+            "urban": urban_share.astype({"year": "int64"})}
 
 
 def economy_covariates(iso3s, income_groups: pd.DataFrame, regions: pd.Series) -> pd.DataFrame:
@@ -88,8 +91,8 @@ def prepare(tables: dict[str, pd.DataFrame], last_year: int,
     covariates = economy_covariates(weights["iso3"].unique(), income_groups, regions)
     changes = membership.classification_changes(groups, economies, income_groups,
                                                 tables.get("economy_regions"), fixed_fiscal_year)
-    lost = membership.weights_lost(tables.get("quarantine", pd.DataFrame()), frames["preferred"],
+    lost = membership.weights_lost(tables.get("quarantine", pd.DataFrame()), frames["values"],
                                    weights)
     if len(lost):
         changes = pd.concat([changes, lost], ignore_index=True)
-    return Prepared(Inputs(frames["preferred"], weights, covariates), groups, changes)
+    return Prepared(Inputs(frames["values"], weights, covariates), groups, changes)

@@ -18,7 +18,7 @@ from indicators.membership import CHANGE_COLUMNS
 
 FIGURE_KEY = ["indicator", "sex", "location", "group_scheme", "group_code", "year"]
 ESTIMATE_KEY = ["indicator", "iso3", "year", "sex", "location"]
-OBSERVED = ("reported", "publisher_estimate")
+OBSERVED = ("reported", "publisher_estimate", "unflagged")   # a value a source holds
 TOLERANCE = 1e-9
 
 

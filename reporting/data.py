@@ -22,6 +22,7 @@ class ReportData:
     usage: pd.DataFrame               # which source / release each indicator x sex x location rests on
     weight_sources: pd.DataFrame      # weight_source, economies, first_year, last_year (weights)
     revisions: pd.DataFrame | None = None  # figures changed since the previous publication
+    parameters: pd.DataFrame | None = None  # estimation_parameters: the model's, per indicator
 
     @property
     def run(self) -> dict:
@@ -72,6 +73,8 @@ def load(db_path: Path) -> ReportData:
                            "GROUP BY ALL ORDER BY ALL")
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         revisions = q("SELECT * FROM revisions") if "revisions" in tables else None
+        parameters = (q("SELECT * FROM estimation_parameters")
+                      if "estimation_parameters" in tables else None)
         usage = q("""
             SELECT o.indicator, o.sex, o.location, o.source, o.release,
                    min(o.year) AS first_year, max(o.year) AS last_year, count(*) AS n
@@ -84,4 +87,5 @@ def load(db_path: Path) -> ReportData:
     usage["licence"] = usage["source"].map(publishers["licence"])
     return ReportData(aggregates=aggregates, derived=derived, headline=headline,
                       sources=sources, runs=runs, indicators=indicators,
-                      usage=usage, weight_sources=weight_sources, revisions=revisions)
+                      usage=usage, weight_sources=weight_sources, revisions=revisions,
+                      parameters=parameters)

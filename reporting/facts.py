@@ -7,14 +7,14 @@ import re
 
 import pandas as pd
 
-from catalog import groups, schemes, urban_share_indicator
+from catalog import groups, indicators, schemes, urban_share_indicator
 from reporting.data import ReportData
 
 PARITY = (0.98, 1.02)   # a gender parity score in this range counts as parity (ITU's rule)
 
 
 def estimation(data: ReportData) -> dict:
-    """The estimation parameters of the run (damping, slope_window, shrink_years, …)."""
+    """The estimation settings of the run (last_year, seed, replicates, calibration)."""
     return data.run["parameters"]["estimation"]
 
 
@@ -33,11 +33,39 @@ def _world_schemes() -> set[str]:
     return {g.scheme for g in groups().values() if g.member == "all"}
 
 
+def _parameter(data: ReportData, name: str) -> dict[str, float]:
+    """{indicator: value} of one estimation parameter (estimation_parameters), catalog order."""
+    p = data.parameters
+    if p is None or p.empty:
+        return {}
+    rows = p[(p["parameter"] == name) & (p["qualifier"].fillna("") == "")]
+    values = dict(zip(rows["indicator"], rows["value"].astype(float)))
+    return {c: values[c] for c in indicators() if c in values}
+
+
+def _per_indicator(values: dict[str, float], fmt: str) -> str:
+    return "; ".join(f"{indicators()[c].label} {format(v, fmt)}" for c, v in values.items())
+
+
 def nowcast_rule(data: ReportData) -> str:
-    p = estimation(data)
-    return (f"the economy's own trend over its last {p['slope_window']} observations, shrunk "
-            f"towards its income group's median trend (equal weights at a span of "
-            f"{p['shrink_years']:g} years) and damped by {p['damping']:g} a year")
+    """How a series goes on after its last value, with the damping fitted per indicator."""
+    damping = _per_indicator(_parameter(data, "phi"), ".2f")
+    return ("the economy's damped local linear trend on the logit scale, its slope pulled "
+            "towards its income group's median trend (damping per year, fitted by maximum "
+            f"likelihood: {damping or 'not fitted'})")
+
+
+def calibration(data: ReportData) -> str:
+    """The interval scales and the common share of errors chosen on the backtest's tuning
+    cut-offs, per indicator."""
+    scale, model = _parameter(data, "interval_scale"), _parameter(data, "model_interval_scale")
+    share = _parameter(data, "common_share")
+    text = "; ".join(f"{indicators()[c].label} x{scale[c]:.2f} (never-observed economies "
+                     f"x{model.get(c, scale[c]):.2f}), common share {share.get(c, 0.0):.2f}"
+                     for c in scale) or "none"
+    if 0.0 in _parameter(data, "backtest_on_these_sources").values():
+        text += " (from the latest yearly backtest, run on earlier sources)"
+    return text
 
 
 def weight_sources(data: ReportData) -> str:

@@ -208,21 +208,26 @@ def _methodology(data: ReportData) -> str:
     parity = "–".join(f"{p:.2f}" for p in facts.PARITY)
     return f"""
 <p>Every figure is a population-weighted mean over the {facts.economies(data)} economies with a
-population weight, computed by ictstats from the publishers' country data. Where several
-releases hold the same value, the most recent release is used; every value is validated and
-rejected values are kept, with the reason, in the <code>quarantine</code> table of
-<code>ict.duckdb</code>.</p>
+population weight, computed by ictstats from the publishers' country data. Every value of every
+release read is a measurement of the economy's true series, with an error that depends on its
+kind (reported national data, a publisher's estimate, a value no source flags); an older release's
+level difference to the newest is estimated where releases overlap, so no series jumps where two
+releases meet. Every value is validated and rejected values are kept, with the reason, in the
+<code>quarantine</code> table of <code>ict.duckdb</code>.</p>
 <ul>
   <li><strong>Missing years and economies</strong> are estimated on the logit scale of the per
-  cent: interpolation between observed years; a <em>nowcast</em> after the last observation
-  from {esc(facts.nowcast_rule(data))}; a regression on income group, SDG region and a related
-  indicator for economies never observed. Female/male and urban/rural values are the
-  economy's gap to its total, scaled so that the members average to the total.</li>
+  cent: between and after an economy's values from {esc(facts.nowcast_rule(data))}; a reported
+  value stays as published. Economies never observed: a regression on income group, SDG region,
+  year and a related indicator, whose year effects follow the observed economies' nowcasts.
+  Female/male and urban/rural values are the economy's gap to its total in the same release,
+  raked so that the members average to the total.</li>
   <li><strong>Weights</strong>: {esc(facts.weight_sources(data))}; urban and rural
   populations from the urban share of {esc(facts.urban_share_source(data))}.</li>
   <li><strong>90% intervals</strong> are the 5th–95th percentiles of {facts.replicates(data)}
-  replicates (seed {esc(run.get('seed'))}) in which each estimated value takes an error drawn
-  from the backtest residuals of its method; reported values are taken as exact.</li>
+  replicates (seed {esc(run.get('seed'))}), each a draw of every series from the model's
+  posterior (measurement errors included), raked like the points. Their width was calibrated on
+  a pseudo-real-time backtest (cut-offs up to 2017), with part of the errors common to all
+  economies in a draw: {esc(facts.calibration(data))}.</li>
   <li><strong>Coverage</strong> is the share of the group's population living in economies
   that reported data that year. No figure is suppressed for low coverage; it is published
   beside every figure. A coverage of 0% means the figure is an estimate only{all_nowcast}.</li>

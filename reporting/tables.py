@@ -169,22 +169,24 @@ def method_notes(data: ReportData) -> list[str]:
     """The method in brief, with the run's own parameters, weights and classifications."""
     parity = "-".join(f"{p:.2f}" for p in facts.PARITY)
     return [
-        ("Country values: the most recent release of each indicator x economy x year "
-         "(preferred_observations) from the publishers listed below; every value validated, "
-         "rejected values kept in the quarantine table of ict.duckdb."),
-        ("Estimates for missing years and economies (table estimates): interpolation on the "
-         "logit scale between observed years; nowcast after the last observation from "
-         f"{facts.nowcast_rule(data)}; a regression on income group, SDG region and a "
-         "related indicator for economies never observed; female/male and urban/rural as the "
-         "economy's gap to its total, scaled so that the population-weighted mean of the "
-         "members equals the total."),
+        ("Country values: every release of each indicator x economy x year, read as a "
+         "measurement of the economy's true series with an error by kind (reported, publisher "
+         "estimate, unflagged) and a level difference per older release; every value "
+         "validated, rejected values kept in the quarantine table of ict.duckdb."),
+        ("Estimates for missing years and economies (table estimates, with method and reason): "
+         f"{facts.nowcast_rule(data)}; a reported value stays as published; a regression on "
+         "income group, SDG region, year and a related indicator for economies never "
+         "observed; female/male and urban/rural as the economy's gap to its total in the same "
+         "release, raked so that the population-weighted mean of the members equals the "
+         "total."),
         (f"Aggregates: population-weighted means over all {facts.economies(data)} economies "
          f"with a weight ({facts.weight_sources(data)}); no figure is suppressed for low "
          "coverage: population_coverage gives the share of the group's population in "
          "economies with reported data that year (0 for a nowcast year)."),
-        (f"90% interval: 5th-95th percentile of {facts.replicates(data)} replicates in which "
-         "every imputed value takes an error drawn from the backtest residuals of its method "
-         "and horizon; reported values are taken as exact."),
+        (f"90% interval: 5th-95th percentile of {facts.replicates(data)} replicates, each a "
+         "draw of every series from the model's posterior, raked like the points; width "
+         "calibrated on a pseudo-real-time backtest (cut-offs up to 2017), with part of the "
+         f"errors common to all economies: {facts.calibration(data)}."),
         "Groups: " + "; ".join(facts.group_schemes(data)) + "; see the classification column.",
         f"Gender parity score: female / male ({parity} counts as parity).",
         ("These are ictstats estimates, not official figures of ITU, the World Bank or the "

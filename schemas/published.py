@@ -36,8 +36,9 @@ from schemas.observations import (
 )
 
 VIEW_NAMES = ["preferred_observations", "population"]
-ESTIMATE_STATUSES = [*STATUSES, "imputed"]
-METHODS = ["observed", "interpolation", "nowcast", "backcast", "model", "breakdown"]
+ESTIMATE_STATUSES = [*STATUSES, "unflagged", "imputed"]
+METHODS = ["observed", "release_adjusted", "interpolation", "nowcast", "backcast", "model",
+           "breakdown", "raked"]
 MEASURES = ["gender_parity_score", "urban_rural_ratio", "persons_with", "persons_without"]
 CAUSES = ["new or revised data", "classification", "re-estimation", "new figure",
           "figure withdrawn"]
@@ -180,8 +181,11 @@ def _interval(bound: str, unit: str, nullable: bool = False) -> pa.Column:
 
 # ------------------------------------------------------------------------- table checks
 def _interval_contains_value(df: pd.DataFrame) -> pd.Series:
-    """lower <= value <= upper: the intervals are widened to contain their value."""
-    return df["value"].isna() | ((df["lower"] <= df["value"]) & (df["value"] <= df["upper"]))
+    """lower <= value <= upper: the draws are centred on the value (up to 1e-6 of it: a
+    value of 0 or 100 per cent sits at the edge its logit can reach)."""
+    slack = 1e-6 * df["value"].abs().clip(lower=1)
+    return df["value"].isna() | ((df["lower"] <= df["value"] + slack)
+                                 & (df["value"] <= df["upper"] + slack))
 
 
 def _group_name_of_code(df: pd.DataFrame) -> pd.Series:
@@ -607,16 +611,30 @@ def _estimates() -> pa.DataFrameSchema:
             "value": _number(f"the value, {unit}"),
             "lower": _interval("lower", unit),
             "upper": _interval("upper", unit),
-            "status": _text("reported (country data), publisher_estimate (the publisher's "
-                            "estimate) or imputed (ours)", pa.Check.isin(ESTIMATE_STATUSES)),
-            "method": _text("how the value was made: observed (an observation), interpolation "
-                            "(between observed years), nowcast (after the last observation), "
-                            "backcast (before the first), model (economy never observed: "
-                            "regression on income group, region and a related indicator) or "
-                            "breakdown (a sex or location member from the economy's gap to "
-                            "its total)", pa.Check.isin(METHODS)),
-            "horizon": _count("years from the value to the nearest observation it rests on (0 "
-                              "for an observation)", dtype="int32"),
+            "status": _text("the kind of value the estimate rests on that year: reported "
+                            "(national data, as a source flags it), publisher_estimate (the "
+                            "publisher's estimate, SDG nature e), unflagged (a publisher's "
+                            "value no source flags either way) or imputed (ours: no value "
+                            "that year)", pa.Check.isin(ESTIMATE_STATUSES)),
+            "method": _text("how the value was made: observed (a value kept as published), "
+                            "release_adjusted (an older release's estimate, moved to the "
+                            "level of the economy's newest release), interpolation (between "
+                            "values), nowcast (after the last value: damped trend), backcast "
+                            "(before the first), model (economy never observed: regression "
+                            "on income group, region, year and a related indicator), "
+                            "breakdown (a sex or location member: the total plus the "
+                            "economy's gap, raked to the total) or raked (members observed "
+                            "together, shifted together to meet the total)",
+                            pa.Check.isin(METHODS)),
+            "horizon": _count("years from the value to the nearest value it rests on (0 for "
+                              "a value of that year, and for a modelled economy)",
+                              dtype="int32"),
+            "release": _text("the release (source / release) of the value used that year; "
+                             "empty where there is none"),
+            "reason": _text("why the value is what it is, in words",
+                            pa.Check.str_length(min_value=1)),
+            "ever_observed": pa.Column(bool, description="whether the economy has any value "
+                                                         "of this series (else: modelled)"),
         },
         unique=["indicator", "iso3", "year", "sex", "location"],
         checks=[CHECK_INTERVAL,
@@ -647,10 +665,27 @@ def _aggregates() -> pa.DataFrameSchema:
                           pa.Check.isin(list(UNIT_RANGES))),
             "population_coverage": _share(
                 "share (0-1) of the group's weight population living in economies whose value "
-                "that year is reported data (0 for a nowcast year, which is still published)"),
+                "that year a source flags as reported national data (0 for a nowcast year, "
+                "which is still published)"),
+            "coverage_publisher_estimate": _share(
+                "share (0-1) living in economies whose value is a publisher's flagged estimate"),
+            "coverage_unflagged": _share(
+                "share (0-1) living in economies whose value is a publisher's value no source "
+                "flags as reported or estimated"),
+            "coverage_imputed": _share("share (0-1) living in economies whose value is our "
+                                       "imputation; the four coverages sum to 1"),
+            "mostly_imputed": pa.Column(bool, description="more than a third of the weight "
+                                        "imputed by us (the World Bank's rule for not "
+                                        "publishing; published here, flagged)"),
             "observed_coverage": _share(
-                "share (0-1) living in economies with a reported value or a publisher's "
-                "estimate that year"),
+                "share (0-1) living in economies with a publisher's value that year (1 - "
+                "coverage_imputed)"),
+            "ever_observed_share": _share(
+                "share (0-1) living in economies with any value of this series (sex and "
+                "location members: where the breakdown was ever measured)"),
+            "breakdown_mostly_modelled": pa.Column(
+                bool, description="a sex or location member for which most of the group's "
+                "weight was never measured: the figure rests on modelled gaps"),
             "n_economies": _count("economies in the group that year (with a weight)",
                                   dtype="int32"),
             "n_reported": _count("of which with reported data that year", dtype="int32"),
@@ -665,7 +700,11 @@ def _aggregates() -> pa.DataFrameSchema:
                          name="n_reported <= n_economies"),
                 pa.Check(lambda df: df["population_coverage"]
                          <= df["observed_coverage"] + ROUNDING,
-                         name="population_coverage <= observed_coverage")])
+                         name="population_coverage <= observed_coverage"),
+                pa.Check(lambda df: (df["population_coverage"] + df["coverage_publisher_estimate"]
+                                     + df["coverage_unflagged"] + df["coverage_imputed"]
+                                     - 1).abs() <= 1e-9,
+                         name="the four coverages sum to 1")])
 
 
 def _aggregates_derived() -> pa.DataFrameSchema:
@@ -748,29 +787,63 @@ def _headline() -> pa.DataFrameSchema:
 def _backtest() -> pa.DataFrameSchema:
     pp = "percentage points"
     return _schema(
-        "Backtest of the estimation: known values hidden and estimated again, per indicator, "
-        "experiment and subset; errors in percentage points, the error of carrying the last "
-        "value forward for comparison, and how often the 90% interval held the hidden value.",
+        "Pseudo-real-time backtest of the estimation: for each cut-off year 2012-2021 only "
+        "values of reference years up to it were kept, every indicator estimated again, and "
+        "the estimates for 1-4 years after it held against what the data later said: reported "
+        "country values, and group figures from all the data where those rest on reported "
+        "data for at least 60% of the group's population.",
         {
             "indicator": _indicator(_estimated()),
-            "experiment": _text("nowcast (values after an economy's last observation), "
-                                "interpolation (between observations) or model (economies "
-                                "never observed)", pa.Check.isin(["nowcast", "interpolation",
-                                                                   "model"])),
-            "subset": _text("which trials: h=1, h=2, h=3 (nowcasts 1, 2, 3 years ahead), all "
-                            "horizons (every nowcast), all (every trial of the experiment)"),
-            "n": _count("number of hidden values estimated"),
+            "level": _text("country (economies with a value by the cut-off, beside the "
+                           "baselines), country_modelled (economies without one: the "
+                           "never-observed model; no baseline) or group",
+                           pa.Check.isin(["country", "country_modelled", "group"])),
+            "period": _text("tuning (cut-offs 2012-2017: where the parameters and the "
+                            "interval calibration were chosen) or evaluation (2018-2021: "
+                            "scored with them, out of sample)",
+                            pa.Check.isin(["tuning", "evaluation"])),
+            "horizon": _text("years after the cut-off: 1, 2, 3, 4, or 1-3 (pooled)"),
+            "n": _count("held-out values scored"),
+            "bias_pp": _number(f"mean error (estimate - later value), {pp}"),
             "mae_pp": _number(f"mean absolute error, {pp}", pa.Check.ge(0)),
-            "rmse_pp": _number(f"root mean squared error, {pp}", pa.Check.ge(0)),
-            "bias_pp": _number(f"mean error (estimate - hidden value), {pp}"),
-            "coverage90": _share("share (0-1) of hidden values inside their 90% interval "
-                                 "(interval quantiles from the other half of the economies)"),
-            "carry_forward_mae_pp": _number(f"mean absolute error of carrying the last "
-                                            f"observation forward instead, {pp}; nowcasts "
-                                            "only (empty otherwise)", pa.Check.ge(0),
-                                            nullable=True),
+            "mae_carry_forward_pp": _number(f"the same for the last value carried forward, "
+                                            f"{pp}", pa.Check.ge(0), nullable=True),
+            "mae_linear_trend_pp": _number(f"the same for a straight line through the last "
+                                           f"five values, {pp}", pa.Check.ge(0),
+                                           nullable=True),
+            "coverage90": _share("share (0-1) of later values inside their 90% interval"),
+            "interval_score": _number(f"mean interval score: the interval's width plus 20 "
+                                      f"times how far the later value falls outside, {pp} "
+                                      "(lower is better; width is not free)", pa.Check.ge(0)),
+            "mean_width_pp": _number(f"mean width of the 90% intervals, {pp}",
+                                     pa.Check.ge(0)),
         },
-        unique=["indicator", "experiment", "subset"])
+        unique=["indicator", "level", "period", "horizon"])
+
+
+def _estimation_parameters() -> pa.DataFrameSchema:
+    return _schema(
+        "The estimation's parameters per indicator: the trend model's, by maximum likelihood "
+        "on every value (the backtest's cut-offs use a fit on the values up to 2017), and "
+        "the interval calibration chosen on the backtest's tuning "
+        "cut-offs (2012-2017).",
+        {
+            "indicator": _indicator(_estimated()),
+            "parameter": _text("q_level and q_slope (variances of the yearly level and slope "
+                               "shocks, logit scale), phi (damping of the slope towards its "
+                               "income group's), error_sd (a value's error, logit scale, by "
+                               "kind), offset_sd (spread of a release's level difference to "
+                               "the economy's newest release), interval_scale and "
+                               "model_interval_scale (spread of the draws of the trend model's "
+                               "and of the never-observed model's estimates, times), "
+                               "common_share (share of the error variance common to all "
+                               "economies) or backtest_on_these_sources (1: the backtest ran "
+                               "on this publication's sources; 0: the latest yearly "
+                               "backtest, of earlier sources, was used)"),
+            "qualifier": _text("the kind (error_sd) or the release (offset_sd); else empty"),
+            "value": _number("the parameter's value"),
+        },
+        unique=["indicator", "parameter", "qualifier"])
 
 
 def _revisions() -> pa.DataFrameSchema:
@@ -870,6 +943,7 @@ _BUILDERS = {
     "aggregates_derived": _aggregates_derived,
     "headline": _headline,
     "backtest": _backtest,
+    "estimation_parameters": _estimation_parameters,
     "revisions": _revisions,
     "itu_indicators": _itu_indicators,
     "itu_regions": _itu_regions,

@@ -1,6 +1,10 @@
-"""Estimation: the estimators on known curves and toy data, then the published tables of one
-pipeline run on the real snapshot (the session's `published` fixture)."""
+"""Estimation: the data model, the trend model and the never-observed model on tiny hand-made
+frames and simulated curves, then the published tables of one pipeline run on the real
+snapshot (the session's `published` fixture), each defect the method was rebuilt against
+checked as a property over every economy."""
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -8,440 +12,175 @@ import pandas as pd
 import pytest
 
 from catalog import estimated
-from indicators.backtest import nowcast_trials
-from indicators.estimate import (
-    Inputs,
-    Params,
-    _damped,
-    estimate_gaps,
-    estimate_totals,
-    expit,
-    logit,
-)
-from indicators.estimation import estimate_all
+from indicators import trend_model
+from indicators.estimate import Inputs, Params, model_economies, rake
+from indicators.trend_model import Parameters, expit, logit
 
 SDG_CONTRACT_CODES = {"202", "419", "513", "753", "62", "747", "543", "53"}
-STATUSES = {"reported", "publisher_estimate", "imputed"}
-METHODS = {"observed", "interpolation", "nowcast", "backcast", "model", "breakdown"}
+STATUSES = {"reported", "publisher_estimate", "unflagged", "imputed"}
+METHODS = {"observed", "release_adjusted", "interpolation", "nowcast", "backcast", "model",
+           "breakdown", "raked"}
+FIXED = Parameters(q_level=0.004, q_slope=0.001, phi=0.9, error_sd=(0.03, 0.25, 0.15),
+                   offset_sd={})
 
 
-def logistic(t, k=0.4, t0=2012):
+def logistic(t, k=0.35, t0=2012):
     return 100 / (1 + np.exp(-k * (np.asarray(t, dtype=float) - t0)))
 
 
-def series(iso3: str, years, values=None) -> pd.DataFrame:
+def values(iso3, years, release, kind, shift=0.0, date=None, k=0.35, t0=2012):
     years = np.asarray(list(years))
-    values = logistic(years) if values is None else np.asarray(values, dtype=float)
-    return pd.DataFrame({"iso3": iso3, "year": years, "logit": logit(values)})
+    return pd.DataFrame({"iso3": iso3, "year": years,
+                         "value": expit(logit(logistic(years, k, t0)) + shift),
+                         "kind": kind, "release": release,
+                         "release_date": pd.Timestamp(date or f"{release[-4:]}-06-30")})
 
 
-def grid_of(iso3s, years) -> pd.DataFrame:
-    return pd.MultiIndex.from_product([list(iso3s), list(years)],
-                                      names=["iso3", "year"]).to_frame(index=False)
+def series(obs: pd.DataFrame, years=range(2000, 2026)):
+    economies = sorted(obs["iso3"].unique())
+    income = pd.Series("HIC", index=economies)
+    return trend_model.series_data(obs, economies, np.arange(years[0], years[-1] + 1), income)
 
 
-def covariates(income: dict, region: dict | None = None) -> pd.DataFrame:
-    return pd.DataFrame({"iso3": list(income), "income_group": list(income.values()),
-                         "sdg_region": [(region or {}).get(k, "513") for k in income]})
+def run(data, p=FIXED, draws=400, seed=1):
+    return trend_model.estimate(data, p, np.random.default_rng(seed), draws)
 
 
-def percent(frame: pd.DataFrame) -> pd.Series:
-    return pd.Series(expit(frame["logit"]), index=frame["year"].to_numpy())
+# ---------------------------------------------------------------- the data model
+def test_two_releases_with_a_level_shift_join_without_a_step():
+    """An older release reads 0.6 logit above the newer one where both hold years; its
+    years the newer release lacks are moved to the newer level, so the series rises as the
+    curve does where the releases meet (no step of the size of the shift)."""
+    obs = pd.concat([values("AAA", range(2000, 2013), "SDG 2020", "publisher_estimate", 0.6),
+                     values("AAA", range(2008, 2021), "WDI 2024", "unflagged")])
+    est = run(series(obs))
+    years = np.arange(2000, 2026)
+    point = expit(est.point[:, 0])
+    truth = logistic(years)
+    old_only = years < 2008
+    assert (est.method[old_only, 0] == "release_adjusted").all()
+    np.testing.assert_allclose(point[old_only], truth[old_only], atol=1.5)
+    # the series where the releases meet steps as the curve does, not by the shift (~6 pp)
+    step = np.diff(point)[(years[1:] >= 2006) & (years[1:] <= 2010)]
+    np.testing.assert_allclose(step, np.diff(truth)[(years[1:] >= 2006) & (years[1:] <= 2010)],
+                               atol=1.0)
 
 
-ONE = covariates({"AAA": "HIC"})
+def test_a_publisher_estimate_carries_more_error_than_a_report():
+    years = range(2000, 2021)
+    obs = pd.concat([values("AAA", years, "WDI 2024", "reported"),
+                     values("BBB", years, "WDI 2024", "publisher_estimate")])
+    est = run(series(obs))
+    spread = expit(est.draws).std(axis=0)          # (T, N)
+    observed = np.arange(2000, 2026) <= 2020
+    assert (spread[observed, 1] > 2 * spread[observed, 0]).all()
+    # a report is kept as published, an estimate too (it is the economy's own release)
+    np.testing.assert_allclose(expit(est.point[observed, 0]), logistic(np.arange(2000, 2021)),
+                               rtol=1e-9)
 
 
-# ---------------------------------------------------------------- totals on known curves
-def test_damping_one_is_the_straight_trend():
-    h = np.arange(0, 8)
-    np.testing.assert_allclose(_damped(h, 1.0), h)
-    np.testing.assert_allclose(_damped(h, 0.9), (1 - 0.9 ** h) / 0.1)
+def test_a_revised_newest_release_carries_its_level_back():
+    """The newest release holds one year only (as the 2026 WDI holds 2024): its level against
+    the older series comes from how it compares with their trend, and the older years move
+    towards it instead of the series jumping in its year."""
+    old = values("AAA", range(2000, 2023), "WDI 2024", "unflagged", t0=2020)
+    new = values("AAA", [2024], "WDI 2026", "unflagged", shift=0.5, t0=2020)
+    data = series(pd.concat([old, new]))
+    assert data.revised.tolist() == [True]
+    point = expit(run(data).point[:, 0])
+    years = np.arange(2000, 2026)
+    curve = logistic(years, t0=2020)
+    jump = point[years == 2024][0] - point[years == 2022][0]
+    assert jump < curve[years == 2024][0] - curve[years == 2022][0] + 3.0   # the shift: ~8 pp
+    assert (point[(years >= 2015) & (years <= 2022)]
+            > curve[(years >= 2015) & (years <= 2022)] + 3.0).all()
 
 
-def test_nowcast_recovers_logistic_curve_without_damping():
-    obs = series("AAA", range(2000, 2016))
-    out = estimate_totals(obs, grid_of(["AAA"], range(2000, 2021)), ONE, Params(damping=1.0))
-    p = percent(out)
-    after = out.set_index("year").loc[2016:2020]
-    assert (after["method"] == "nowcast").all()
-    assert after["horizon"].tolist() == [1, 2, 3, 4, 5]
-    np.testing.assert_allclose(p.loc[2016:2020], logistic(range(2016, 2021)), atol=1e-6)
-    np.testing.assert_allclose(p.loc[2000:2015], logistic(range(2000, 2016)), atol=1e-9)
-
-
-def test_default_damping_nowcasts_below_curve_above_last_value():
-    obs = series("AAA", range(2000, 2016))
-    out = estimate_totals(obs, grid_of(["AAA"], range(2016, 2026)), ONE, Params())
-    assert Params().damping < 1
-    p = percent(out)
-    curve = pd.Series(logistic(range(2016, 2026)), index=range(2016, 2026))
-    last = logistic(2015)
-    assert (p > last).all()
-    assert p.is_monotonic_increasing
-    assert (p <= curve + 1e-9).all()
-    assert (p.loc[2017:] < curve.loc[2017:] - 0.1).all()  # damping bites from h = 2
-
-
-def test_interpolation_on_logistic_curve_is_exact():
-    obs = series("AAA", [2000, 2005, 2010, 2015])
-    out = estimate_totals(obs, grid_of(["AAA"], range(2000, 2016)), ONE, Params())
-    inner = out[~out["year"].isin([2000, 2005, 2010, 2015])]
-    assert (inner["method"] == "interpolation").all()
-    # horizon: years to the nearest observation
-    assert out.set_index("year").loc[[2001, 2002, 2003, 2004], "horizon"].tolist() == \
-        [1, 2, 2, 1]
-    np.testing.assert_allclose(percent(out).sort_index(), logistic(range(2000, 2016)),
-                               atol=1e-9)
-
-
-def test_backcast_recovers_logistic_curve_symmetrically():
-    obs = series("AAA", range(2010, 2021))
-    out = estimate_totals(obs, grid_of(["AAA"], range(2003, 2021)), ONE, Params(damping=1.0))
-    before = out.set_index("year").loc[2003:2009]
-    assert (before["method"] == "backcast").all()
-    assert before["horizon"].tolist() == [7, 6, 5, 4, 3, 2, 1]
-    np.testing.assert_allclose(percent(out).loc[2003:2009], logistic(range(2003, 2010)),
-                               atol=1e-6)
-    damped = percent(estimate_totals(obs, grid_of(["AAA"], range(2003, 2010)), ONE, Params()))
-    assert (damped < logistic(2010)).all()  # below the first value ...
-    assert (damped >= logistic(range(2003, 2010)) - 1e-9).all()  # ... above the curve
-
-
-def test_own_trend_is_shrunk_to_income_group_trend():
-    """A short own series (span 1) leans on the group's median trend; a long one on its own."""
-    peers = pd.concat([series(f"P{i}", range(2005, 2016),
-                              logistic(range(2005, 2016), k=0.6)) for i in range(3)])
-    short = series("SSS", [2014, 2015], [40.0, 40.0])  # flat, span 1
-    obs = pd.concat([peers, short])
-    cov = covariates({"P0": "HIC", "P1": "HIC", "P2": "HIC", "SSS": "HIC"})
-    out = estimate_totals(obs, grid_of(["SSS"], [2016]), cov, Params(damping=1.0))
-    weight = 1 / (1 + Params().shrink_years)
-    expected = logit(40.0) + (1 - weight) * 0.6
-    assert out["logit"].iloc[0] == pytest.approx(expected, abs=1e-9)
-
-
-HAND_PICKED = {
-    "STEEP": [(2015, 1.0), (2016, 10.0), (2017, 50.0), (2018, 90.0), (2019, 99.5)],
-    "DROP": [(2010, 90.0), (2011, 60.0), (2012, 30.0), (2013, 5.0)],
-    "FULL": [(y, 100.0) for y in range(2010, 2020)],
-    "ZERO": [(y, 0.0) for y in range(2010, 2020)],
-    "FLAT": [(y, 42.0) for y in range(2008, 2016)],
-    "ONCE": [(2012, 40.0)],
-    "NOISY": list(zip(range(2005, 2020), [50, 5, 95, 20, 80, 0, 100, 33, 66, 10, 90, 45, 55,
-                                          1, 99])),
-}
-
-
-def noisy_batch(seed: int = 20251216, n: int = 60) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    parts = []
-    for i in range(n):
-        k = int(rng.integers(1, 14))
-        years = np.sort(rng.choice(np.arange(2000, 2024), k, replace=False))
-        values = np.clip(rng.uniform(0, 100) + np.cumsum(rng.normal(0, 20, k)), 0, 100)
-        parts.append(series(f"R{i:02d}", years, values))
-    return pd.concat(parts, ignore_index=True)
-
-
-@pytest.mark.parametrize("damping", [0.9, 1.0])
-def test_estimates_stay_within_0_100(damping):
-    hand = pd.concat([series(k, [y for y, _ in v], [x for _, x in v])
-                      for k, v in HAND_PICKED.items()])
-    obs = pd.concat([hand, noisy_batch()], ignore_index=True)
-    ids = obs["iso3"].unique()
-    income = ["HIC", "LIC", None]
-    # each hand-picked series is alone in its group: its pooled trend is its own
-    cov = covariates({k: (f"G_{k}" if k in HAND_PICKED else income[i % 3])
-                      for i, k in enumerate(ids)})
-    out = estimate_totals(obs, grid_of(ids, range(2000, 2026)), cov, Params(damping=damping))
-    p = expit(out["logit"])
-    assert len(out) == len(ids) * 26
-    assert not np.isnan(p).any()
-    assert ((p >= 0) & (p <= 100)).all()
-    assert {"nowcast", "backcast", "interpolation", "observed"} <= set(out["method"])
-    at = out.set_index(["iso3", "year"])["logit"]
-    assert expit(at["STEEP", 2025]) > 99.5
-    assert expit(at["DROP", 2025]) < 5.0
-    assert expit(at["FLAT", 2025]) == pytest.approx(42.0, abs=1.0)
-
-
-def test_growing_series_is_not_carried_forward_flat():
-    values = [20.0, 24.0, 29.0, 34.0, 40.0, 46.0]
-    obs = series("AAA", range(2017, 2023), values)
-    out = estimate_totals(obs, grid_of(["AAA"], range(2023, 2026)), ONE, Params())
-    p = percent(out)
-    assert p[2025] > values[-1] + 5
-    assert p[2023] < p[2024] < p[2025] < 100
-
-
-# ---------------------------------------------------------------- economies never observed
-def test_never_observed_economy_gets_model_value_by_income_group():
-    levels = {"H1": 2.0, "H2": 2.5, "H3": 1.5, "L1": -2.0, "L2": -2.5, "L3": -1.5}
-    obs = pd.DataFrame([(k, y, b + 0.1 * (y - 2015)) for k, b in levels.items()
-                        for y in range(2010, 2021)], columns=["iso3", "year", "logit"])
-    cov = covariates({k: ("HIC" if k.startswith("H") else "LIC") for k in
-                      [*levels, "HNEW", "LNEW"]})
-    out = estimate_totals(obs, grid_of(["HNEW", "LNEW"], [2012, 2015, 2018]), cov, Params())
-    assert (out["method"] == "model").all()
-    at = out.set_index(["iso3", "year"])["logit"]
-    for year in (2012, 2015, 2018):
-        assert expit(at["HNEW", year]) > expit(at["LNEW", year]) + 50
-        # the group means: +-2 on the logit scale, plus the common year effect
-        assert at["HNEW", year] == pytest.approx(2.0 + 0.1 * (year - 2015), abs=1e-3)
-        assert at["LNEW", year] == pytest.approx(-2.0 + 0.1 * (year - 2015), abs=1e-3)
-
-
-def test_never_observed_economy_gets_model_value_by_region():
-    levels = {"A1": 1.0, "A2": 1.2, "B1": -1.0, "B2": -1.2}
-    region = {"A1": "513", "A2": "513", "B1": "202", "B2": "202", "ANEW": "513",
-              "BNEW": "202"}
-    obs = pd.DataFrame([(k, y, b) for k, b in levels.items() for y in range(2010, 2016)],
-                       columns=["iso3", "year", "logit"])
-    cov = covariates({k: "UMC" for k in region}, region)
-    out = estimate_totals(obs, grid_of(["ANEW", "BNEW"], [2012]), cov, Params())
-    at = out.set_index("iso3")["logit"]
-    assert at["ANEW"] == pytest.approx(1.1, abs=1e-3)
-    assert at["BNEW"] == pytest.approx(-1.1, abs=1e-3)
-
-
-# ---------------------------------------------------------------- breakdown gaps
-def gap_case(member_gaps: dict, years=range(2010, 2021), observed_years=(2012, 2013, 2014),
-             slope=0.1):
-    """Totals on a common logit line; members observed in `observed_years` with a gap per
-    economy (a number, or a function of the year)."""
-    ids = list(member_gaps) + ["HN", "LN"]
-    total = pd.DataFrame([(k, y, slope * (y - 2015)) for k in ids for y in years],
-                         columns=["iso3", "year", "logit"])
-    rows = []
-    for k, gap in member_gaps.items():
-        for y in observed_years:
-            g = gap(y) if callable(gap) else gap
-            rows.append((k, y, slope * (y - 2015) + g))
-    member = pd.DataFrame(rows, columns=["iso3", "year", "logit"])
-    cov = covariates({k: ("HIC" if k.startswith("H") else "LIC") for k in ids},
-                     {k: "202" for k in ids})
-    out = estimate_gaps(member, total, total[["iso3", "year"]], cov, Params())
-    return out.pivot(index="year", columns="iso3", values="gap"), \
-        out.pivot(index="year", columns="iso3", values="method")
-
-
-def test_observed_gap_carried_beyond_its_years_and_modelled_for_the_rest():
-    gaps, methods = gap_case({"H1": -0.1, "H2": -0.1, "L1": -0.7, "L2": -0.7})
-    np.testing.assert_allclose(gaps["H1"], -0.1, atol=1e-9)  # 2010-2020, observed 2012-2014
-    np.testing.assert_allclose(gaps["L2"], -0.7, atol=1e-9)
-    assert methods.loc[2020, "H1"] == "nowcast" and methods.loc[2010, "H1"] == "backcast"
-    # never observed: the regression on income group (and region)
-    assert (methods["HN"] == "model").all()
-    np.testing.assert_allclose(gaps["HN"], -0.1, atol=1e-3)
-    np.testing.assert_allclose(gaps["LN"], -0.7, atol=1e-3)
-
-
-def test_observed_gap_interpolated_between_observed_years():
-    gaps, _ = gap_case({"H1": lambda y: -0.5 if y == 2012 else -0.1, "L1": -0.7},
-                       observed_years=(2012, 2016))
-    assert gaps.loc[2014, "H1"] == pytest.approx(-0.3, abs=1e-9)
-    assert gaps.loc[2013, "H1"] == pytest.approx(-0.4, abs=1e-9)
-
-
-def test_gap_held_constant_beyond_last_observation_when_peers_trend():
-    gaps, methods = gap_case({"H1": lambda y: -0.5 + 0.1 * (y - 2010),
-                              "H2": -0.3, "L1": -0.7}, observed_years=(2010, 2011, 2012, 2013,
-                                                                      2014))
-    assert (methods.loc[2015:, "H2"] == "nowcast").all()
-    np.testing.assert_allclose(gaps.loc[2015:, "H2"], -0.3, atol=1e-6)
-    np.testing.assert_allclose(gaps.loc[2015:, "H1"], -0.1, atol=1e-6)
-
-
-# ---------------------------------------------------------------- backtest trials
-def test_nowcast_trials_on_annual_series_one_per_horizon():
-    obs = pd.concat([series(k, range(2005, 2021)) for k in ("AAA", "BBB")])
-    cov = covariates({"AAA": "HIC", "BBB": "HIC"})
-    trials = nowcast_trials(obs, cov, Params(damping=1.0))
-    assert len(trials) == 2 * Params().max_horizon
-    assert sorted(trials.loc[trials["base"] == "AAA", "horizon"]) == list(range(1, 9))
-    assert (trials["year"] == 2020).all()
-    # a logistic curve without damping is nowcast exactly: zero residuals
-    np.testing.assert_allclose(trials["logit"], trials["estimate"], atol=1e-9)
-    np.testing.assert_allclose(trials["carry"], logit(logistic(2020 - trials["horizon"])))
-
-
-def test_nowcast_trials_have_no_duplicate_trials():
-    obs = series("AAA", range(2004, 2021, 2))  # observed every other year
-    trials = nowcast_trials(obs, ONE, Params())
-    assert not trials.duplicated(["base", "horizon"]).any()
-
-
-# ---------------------------------------------------------------- whole estimation, toy data
-def toy_inputs(seed: int = 3, n: int = 14) -> Inputs:
-    """14 economies, 2000-2025, all five estimated indicators with gaps; by sex (Internet use,
-    ownership) from 2015 for some; urban/rural in 2017-2018 for half; E13 never observed."""
-    rng = np.random.default_rng(seed)
-    ids = [f"E{i:02d}" for i in range(n)]
-    incomes = ["HIC", "UMC", "LMC", "LIC"]
-    cov = pd.DataFrame({"iso3": ids, "income_group": [incomes[i % 4] for i in range(n)],
-                        "sdg_region": [["513", "202", "753"][i % 3] for i in range(n)]})
-    wrows = []
-    for i, k in enumerate(ids):
-        pop, fem = 1e6 * (1 + i), 1e6 * (1 + i) * (0.45 + 0.02 * (i % 5))
-        for y in range(2000, 2026):
-            wrows.append({"iso3": k, "year": y, "population": pop, "population_female": fem,
-                          "population_male": pop - fem, "population_10plus": 0.8 * pop,
-                          "population_10plus_female": 0.8 * fem,
-                          "population_10plus_male": 0.8 * (pop - fem),
-                          "population_urban": 0.4 * pop, "population_rural": 0.6 * pop,
-                          "urban_share": 40.0, "weight_source": "toy"})
-    level = {"HIC": 1.5, "UMC": 0.5, "LMC": -0.5, "LIC": -1.5}
-    rows = []
-    for i, k in enumerate(ids):
-        base = level[cov["income_group"][i]] + rng.normal(0, 0.3)
-        for code, first, shift in [("IT_USE_ii99", 2000, 0.0), ("IT_MOB_2GNTWK", 2000, 3.0),
-                                   ("IT_MOB_3GNTWK", 2007, 1.0), ("IT_MOB_4GNTWK", 2012, -1.0),
-                                   ("IT_MOB_OWN", 2013, 1.5)]:
-            if i == n - 1 or (i == n - 2 and code != "IT_USE_ii99"):
-                continue  # never observed
-            for y in [y for y in range(first, 2023) if rng.random() < 0.7]:
-                lt = base + shift + 0.25 * (y - 2012) + rng.normal(0, 0.1)
-                status = "reported" if rng.random() < 0.8 else "publisher_estimate"
-                rows.append((code, k, y, "total", "total", float(expit(lt)), status))
-                if code in ("IT_USE_ii99", "IT_MOB_OWN") and i % 3 != 2 and y >= 2015 \
-                        and rng.random() < 0.6:
-                    rows.append((code, k, y, "female", "total", float(expit(lt - 0.3)), status))
-                    if rng.random() < 0.8:
-                        rows.append((code, k, y, "male", "total", float(expit(lt + 0.25)),
-                                     status))
-                if code == "IT_USE_ii99" and i % 2 == 0 and y in (2017, 2018):
-                    rows.append((code, k, y, "total", "urban", float(expit(lt + 0.4)), status))
-                    rows.append((code, k, y, "total", "rural", float(expit(lt - 0.5)), status))
-    obs = pd.DataFrame(rows, columns=["indicator", "iso3", "year", "sex", "location", "value",
-                                      "status"])
-    return Inputs(obs, pd.DataFrame(wrows), cov)
-
-
-TOY_PARAMS = Params(replicates=40)
-
-
+# ---------------------------------------------------------------- the trend model
 @pytest.fixture(scope="module")
-def toy():
-    inputs = toy_inputs()
-    return inputs, estimate_all(inputs, TOY_PARAMS)
+def simulated():
+    """150 economies on logistic curves of their own pace and midpoint, measured with
+    noise (unflagged values, sd 0.12 logit) from 2000 to 2015."""
+    rng = np.random.default_rng(7)
+    frames, truth = [], {}
+    for i in range(150):
+        k, t0 = rng.uniform(0.2, 0.5), rng.uniform(2005, 2022)
+        iso3 = f"E{i:03d}"
+        years = np.arange(2000, 2016)
+        f = values(iso3, years, "WDI 2016", "unflagged", k=k, t0=t0)
+        f["value"] = expit(logit(f["value"]) + rng.normal(0, 0.12, len(f)))
+        frames.append(f)
+        truth[iso3] = logistic(np.arange(2000, 2026), k, t0)
+    obs = pd.concat(frames, ignore_index=True)
+    data = series(obs)
+    fitted = trend_model.fit(data)
+    return data, fitted, pd.DataFrame(truth, index=np.arange(2000, 2026))
 
 
-def test_toy_estimates_one_row_per_key_and_full_grid(toy):
-    _, result = toy
-    est = result.estimates
-    keys = ["indicator", "iso3", "year", "sex", "location"]
-    assert not est.duplicated(keys).any()
-    for spec in estimated():
-        first = spec.estimation["first_year"]
-        rows = est[(est["indicator"] == spec.code) & (est["sex"] == "total")
-                   & (est["location"] == "total")]
-        assert len(rows) == 14 * (2025 - first + 1), spec.code
-    series = set(map(tuple, est[["indicator", "sex", "location"]].drop_duplicates().to_numpy()))
-    assert series == {("IT_USE_ii99", s, loc) for s, loc in [
-        ("total", "total"), ("female", "total"), ("male", "total"), ("total", "urban"),
-        ("total", "rural")]} | {("IT_MOB_OWN", s, "total") for s in ("total", "female", "male")} \
-        | {(c, "total", "total") for c in ("IT_MOB_2GNTWK", "IT_MOB_3GNTWK", "IT_MOB_4GNTWK")}
-    assert set(result.replicates) == series
-    for key, reps in result.replicates.items():
-        n = ((est["indicator"] == key[0]) & (est["sex"] == key[1])
-             & (est["location"] == key[2])).sum()
-        assert reps.shape == (TOY_PARAMS.replicates, n)
+def test_logistic_curves_nowcast_with_calibrated_intervals(simulated):
+    data, fitted, truth = simulated
+    assert 0.0 < fitted.phi < 1.0
+    assert fitted.error_sd[2] == pytest.approx(0.12, rel=0.35)   # the noise is recovered
+    est = run(data, fitted, draws=300)
+    values_ = expit(est.draws)
+    lower, upper = np.percentile(values_, [5, 95], axis=0)
+    years = np.arange(2000, 2026)
+    ahead = (years >= 2016) & (years <= 2018)
+    t = truth.to_numpy()
+    inside = (t >= lower) & (t <= upper)
+    assert 0.8 <= inside[ahead].mean() <= 0.98, inside[ahead].mean()
+    error = np.abs(expit(est.point) - t)[ahead]
+    carry = np.abs(t[years == 2015] - t)[ahead]
+    assert error.mean() < carry.mean()          # a trend, not the last value carried
 
 
-def test_toy_observed_values_kept_and_imputed_bounded(toy):
-    inputs, result = toy
-    est = result.estimates
-    obs = inputs.observations.merge(est, on=["indicator", "iso3", "year", "sex", "location"],
-                                    suffixes=("_obs", ""))
-    assert len(obs) == len(inputs.observations)
-    np.testing.assert_allclose(obs["value"], obs["value_obs"])
-    assert (obs["status"] == obs["status_obs"]).all()
-    assert (obs["method"] == "observed").all()
-    imputed = est[est["status"] == "imputed"]
-    assert set(est["status"]) == STATUSES and set(est["method"]) == METHODS
-    assert ((imputed["lower"] <= imputed["value"]) & (imputed["value"] <= imputed["upper"])).all()
-    assert imputed["value"].between(0, 100).all()
-    assert (imputed["upper"] > imputed["lower"]).mean() > 0.95
-    never = est[(est["iso3"] == "E13") & (est["sex"] == "total") & (est["location"] == "total")]
-    assert (never["method"] == "model").all()
+def test_estimates_stay_within_0_100_and_nowcasts_do_not_run_to_the_floor():
+    """Niger-like: a series whose last values jump (15 -> 40) is not extrapolated to 100;
+    a falling series does not run to 0.1%."""
+    up = values("AAA", range(2010, 2020), "SDG 2023", "unflagged")
+    up.loc[up["year"] >= 2018, "value"] = [30.0, 60.0]
+    down = values("BBB", range(2010, 2020), "SDG 2023", "unflagged")
+    down["value"] = np.linspace(20, 5, len(down))
+    est = run(series(pd.concat([up, down])))
+    point = expit(est.point)
+    assert ((point >= 0) & (point <= 100)).all()
+    years = np.arange(2000, 2026)
+    assert point[years == 2025, 0][0] < 75         # a straight line would pass 100
+    assert point[years == 2025, 1][0] > 0.6
 
 
-def test_toy_breakdowns_raked_to_total(toy):
-    inputs, result = toy
-    indexed = result.estimates.set_index(["indicator", "sex", "location", "iso3",
-                                          "year"]).sort_index()
-    est, status = indexed["value"], indexed["status"]
-    w = inputs.weights.set_index(["iso3", "year"])
-    checks = [("IT_USE_ii99", ("female", "total"), ("male", "total"), "population_female",
-               "population_male"),
-              ("IT_USE_ii99", ("total", "urban"), ("total", "rural"), "population_urban",
-               "population_rural"),
-              ("IT_MOB_OWN", ("female", "total"), ("male", "total"), "population_10plus_female",
-               "population_10plus_male")]
-    for code, a, b, wa, wb in checks:
-        pa, pb = est[(code, *a)], est[(code, *b)]
-        total = est[(code, "total", "total")]
-        either = (status[(code, *a)] == "imputed") | (status[(code, *b)] == "imputed")
-        ww = w.reindex(pa.index)
-        mean = (pa * ww[wa] + pb * ww[wb]) / (ww[wa] + ww[wb])
-        diff = (mean - total.reindex(pa.index))[either]
-        assert len(diff) > 100
-        assert diff.abs().max() < 0.01, (code, a, b)
-        # and each replicate too
-        ra, rb = result.replicates[(code, *a)], result.replicates[(code, *b)]
-        rt = result.replicates[(code, "total", "total")]
-        order = result.estimates
-        rows = order[(order["indicator"] == code) & (order["sex"] == a[0])
-                     & (order["location"] == a[1])]
-        wr = w.reindex(pd.MultiIndex.from_frame(rows[["iso3", "year"]]))
-        rmean = (ra * wr[wa].to_numpy() + rb * wr[wb].to_numpy()) / (wr[wa] + wr[wb]).to_numpy()
-        rows_b = order[(order["indicator"] == code) & (order["sex"] == b[0])
-                       & (order["location"] == b[1])]
-        imputed_member = ((rows["status"] == "imputed").to_numpy()
-                          | (rows_b["status"] == "imputed").to_numpy())
-        assert np.abs(rmean - rt)[:, imputed_member].max() < 0.01
+# ---------------------------------------------------------------- never-observed economies
+def test_the_never_observed_model_keeps_its_year_effects_past_the_data():
+    """Observed economies' series (points and draws, including their nowcasts to 2025) rise
+    every year; a never-observed economy of the same groups rises with them after 2022 (the
+    defect: unseen year dummies fell to zero and modelled series dropped)."""
+    years = np.arange(2010, 2026)
+    iso3 = [f"O{i}" for i in range(6)]
+    frame = pd.DataFrame({"iso3": np.repeat(iso3, len(years)), "year": np.tile(years, 6)})
+    frame["logit"] = -2 + 0.25 * (frame["year"] - 2010) + np.repeat(np.linspace(-.5, .5, 6),
+                                                                    len(years))
+    draws = frame["logit"].to_numpy()[None] + np.random.default_rng(0).normal(0, .05, (50, 96))
+    cov = pd.DataFrame({"iso3": iso3 + ["NEW"], "income_group": "LMC", "sdg_region": "202"})
+    inputs = Inputs(observations=pd.DataFrame(), weights=pd.DataFrame(), covariates=cov)
+    model_frame, model_draws = model_economies(
+        SimpleNamespace(code="X"), inputs, Params(replicates=50), ["NEW"], years, frame,
+        draws, None)
+    point = expit(model_frame["logit"].to_numpy())
+    assert (np.diff(point) > 0).all()
+    np.testing.assert_allclose(model_frame["logit"], -2 + 0.25 * (years - 2010), atol=1e-6)
+    assert model_draws.shape == (50, len(years))
 
 
-def test_female_below_male_where_the_toy_gap_says_so(toy):
-    _, result = toy
-    est = result.estimates
-    sel = est[(est["indicator"] == "IT_USE_ii99") & est["sex"].isin(["female", "male"])
-              & (est["year"] == 2025)].pivot(index="iso3", columns="sex", values="value")
-    assert (sel["female"] < sel["male"]).all()
-
-
-def test_same_seed_same_estimates(toy):
-    inputs, result = toy
-    again = estimate_all(inputs, TOY_PARAMS)
-    pd.testing.assert_frame_equal(result.estimates, again.estimates)
-    for key, reps in result.replicates.items():
-        np.testing.assert_array_equal(reps, again.replicates[key])
-
-
-def test_other_seed_changes_intervals_not_values(toy):
-    inputs, result = toy
-    other = estimate_all(inputs, Params(replicates=TOY_PARAMS.replicates, seed=TOY_PARAMS.seed + 1))
-    a, b = result.estimates, other.estimates
-    pd.testing.assert_frame_equal(a.drop(columns=["lower", "upper"]),
-                                  b.drop(columns=["lower", "upper"]))
-    imputed = (a["status"] == "imputed").to_numpy()
-    changed = (a["lower"] != b["lower"]) | (a["upper"] != b["upper"])
-    assert changed[imputed].mean() > 0.5
-    assert not changed[~imputed].any()  # observed values have no interval to draw
-
-
-def test_seed_drives_the_draws_given_the_same_pools(toy):
-    """With the backtest's residual pools held fixed, the seed alone moves the intervals."""
-    inputs, result = toy
-    same = estimate_all(inputs, TOY_PARAMS, pools=result.pools)
-    pd.testing.assert_frame_equal(result.estimates, same.estimates)
-    other = estimate_all(inputs, Params(replicates=TOY_PARAMS.replicates, seed=7),
-                     pools=result.pools)
-    a, b = result.estimates, other.estimates
-    np.testing.assert_array_equal(a["value"], b["value"])
-    imputed = (a["status"] == "imputed").to_numpy()
-    assert ((a["lower"] != b["lower"]) | (a["upper"] != b["upper"]))[imputed].mean() > 0.5
+# ---------------------------------------------------------------- raking
+def test_rake_meets_the_total_with_one_member_fixed():
+    total = np.array([50.0, 30.0])
+    logits = logit(np.array([[40.0, 70.0], [10.0, 20.0]]))
+    weights = np.array([[1.0, 1.0], [3.0, 1.0]])
+    free = np.array([[True, False], [True, True]])
+    out = rake(total, logits, weights, free)
+    np.testing.assert_allclose((out * weights).sum(axis=1) / weights.sum(axis=1), total,
+                               atol=1e-6)
+    assert out[0, 1] == pytest.approx(70.0)
 
 
 # ---------------------------------------------------------------- the real snapshot
@@ -473,61 +212,117 @@ def test_snapshot_estimates_one_row_per_key(con):
         assert missing == 0, spec.code
 
 
+IMPUTED_METHODS = {"interpolation", "nowcast", "backcast", "model", "breakdown"}
+
+
 def test_snapshot_estimates_status_method_and_bounds(con):
     by = fetch(con, "SELECT status, method, count(*) AS n FROM estimates GROUP BY ALL")
     assert set(by["status"]) == STATUSES
-    assert set(by["method"]) <= METHODS and by["method"].notna().all()
-    pairs = set(zip(by["status"], by["method"]))
-    assert all((m == "observed") == (s != "imputed") for s, m in pairs), pairs
-    bad = scalar(con, """SELECT count(*) FROM estimates WHERE status = 'imputed' AND NOT (
-                         lower <= value AND value <= upper AND value BETWEEN 0 AND 100
-                         AND lower IS NOT NULL AND upper IS NOT NULL)""")
+    assert set(by["method"]) == METHODS
+    # a value the sources hold says its kind; an imputation (or a breakdown member the
+    # total and gap make) says `imputed` unless a source holds the member's value
+    for row in by.itertuples():
+        if row.method in {"observed", "release_adjusted", "raked"}:
+            assert row.status != "imputed", row
+        elif row.method != "breakdown":
+            assert row.status == "imputed", row
+    bad = scalar(con, """SELECT count(*) FROM estimates WHERE NOT (value BETWEEN 0 AND 100
+                         AND lower <= upper AND lower IS NOT NULL AND upper IS NOT NULL)""")
     assert bad == 0
+    reasons = scalar(con, "SELECT count(*) FROM estimates WHERE reason IS NULL OR reason = ''")
+    assert reasons == 0
 
 
-def raking_frame(con, indicator, a, b, wa, wb):
-    """Both members, the total and the weights of every economy-year with a member imputed."""
-    return fetch(con, f"""
-        SELECT t.iso3, t.year, t.value AS total, a.value AS a, b.value AS b,
-               a.status AS a_status, b.status AS b_status, w.{wa} AS wa, w.{wb} AS wb
-        FROM estimates t
-        JOIN estimates a ON a.indicator = t.indicator AND a.iso3 = t.iso3 AND a.year = t.year
-             AND a.sex = ? AND a.location = ?
-        JOIN estimates b ON b.indicator = t.indicator AND b.iso3 = t.iso3 AND b.year = t.year
-             AND b.sex = ? AND b.location = ?
-        JOIN weights w ON w.iso3 = t.iso3 AND w.year = t.year
-        WHERE t.indicator = ? AND t.sex = 'total' AND t.location = 'total'
-          AND (a.status = 'imputed' OR b.status = 'imputed')""",
-                 [*a, *b, indicator])
+def test_snapshot_every_point_lies_inside_its_own_interval(con):
+    """No bound is moved to meet its point (defect 5): the interval is the replicates' 5th-95th
+    percentile, and an imputed value or a figure is the centre of those replicates."""
+    outside = fetch(con, """SELECT method, count(*) AS n FROM estimates
+                            WHERE method IN ('interpolation', 'nowcast', 'backcast', 'model')
+                              AND NOT (lower <= value AND value <= upper) GROUP BY ALL""")
+    assert outside.empty, outside
+    assert scalar(con, "SELECT count(*) FROM aggregates WHERE NOT (lower <= value "
+                       "AND value <= upper)") == 0
 
 
-@pytest.mark.parametrize("indicator, a, b, wa, wb", [
-    ("IT_USE_ii99", ("female", "total"), ("male", "total"), "population_female",
-     "population_male"),
-    ("IT_USE_ii99", ("total", "urban"), ("total", "rural"), "population_urban",
-     "population_rural"),
-    ("IT_MOB_OWN", ("female", "total"), ("male", "total"), "population_10plus_female",
-     "population_10plus_male"),
-], ids=["use-sex", "use-location", "own-sex"])
-def test_snapshot_breakdowns_average_to_total(con, indicator, a, b, wa, wb):
-    """Where the total is attainable (the imputed member would need a value within 0-100)
-    the members average to it within 0.01 pp; where the observed member and the total
-    contradict each other, the imputed member sits at the bound nearest to it."""
-    f = raking_frame(con, indicator, a, b, wa, wb)
-    assert len(f) > 1000
-    mean = (f["a"] * f["wa"] + f["b"] * f["wb"]) / (f["wa"] + f["wb"])
-    one_free = (f["a_status"] == "imputed") != (f["b_status"] == "imputed")
-    need = np.where(f["a_status"] == "imputed",
-                    (f["total"] * (f["wa"] + f["wb"]) - f["b"] * f["wb"]) / f["wa"],
-                    (f["total"] * (f["wa"] + f["wb"]) - f["a"] * f["wa"]) / f["wb"])
-    infeasible = one_free & ((need < 0) | (need > 100))
-    diff = (mean - f["total"]).abs()
-    assert diff[~infeasible].max() < 0.01, f[~infeasible & (diff >= 0.01)].head().to_string()
-    assert infeasible.mean() < 0.005
-    free_value = np.where(f["a_status"] == "imputed", f["a"], f["b"])[infeasible]
-    bound = np.where(need[infeasible] > 100, 100.0, 0.0)
-    np.testing.assert_allclose(free_value, bound, atol=0.01)
+def test_snapshot_releases_meet_without_a_step(con):
+    """Defect 1, as a property over every economy: no estimated Internet-use change of more
+    than 10 pp in a year unless the values around it move that much, and no wave of falls
+    where the 2026 WDI (2024 only) meets the older releases."""
+    e = fetch(con, """SELECT iso3, year, value, method IN ('observed', 'release_adjusted')
+                      AS has_value FROM estimates WHERE indicator = 'IT_USE_ii99'
+                      AND sex = 'total' AND location = 'total' ORDER BY iso3, year""")
+    unsupported = []
+    for iso3, g in e.groupby("iso3", sort=False):
+        years, values, has = (g[c].to_numpy() for c in ("year", "value", "has_value"))
+        for i in np.flatnonzero(np.abs(np.diff(values)) > 10) + 1:
+            before = np.flatnonzero(has[:i])
+            after = np.flatnonzero(has[i:]) + i
+            moved = (abs(values[after[0]] - values[before[-1]]) > 10
+                     if len(before) and len(after) else False)
+            if not moved:
+                unsupported.append((iso3, int(years[i]), float(values[i - 1]),
+                                    float(values[i])))
+    assert not unsupported, unsupported[:10]
+    change = (e[e["year"] == 2024].set_index("iso3")["value"]
+              - e[e["year"] == 2023].set_index("iso3")["value"])
+    assert (change < -2).sum() == 0, change[change < -2].sort_values().head(10)
 
+
+def test_snapshot_modelled_economies_keep_moving_after_the_last_data_year(con):
+    """Defect 3, over every modelled economy of every indicator: none moves more than 5 pp
+    between the last year with any value and the next, and modelled 4G does not fall."""
+    jumps = fetch(con, """
+        WITH last AS (SELECT indicator, max(year) AS y FROM observations
+                      WHERE sex = 'total' AND location = 'total' GROUP BY ALL)
+        SELECT e.indicator, e.iso3, abs(n.value - e.value) AS step
+        FROM estimates e JOIN last l ON l.indicator = e.indicator AND e.year = l.y
+        JOIN estimates n ON n.indicator = e.indicator AND n.iso3 = e.iso3
+             AND n.sex = e.sex AND n.location = e.location AND n.year = e.year + 1
+        WHERE e.method = 'model' AND e.sex = 'total' AND e.location = 'total'""")
+    assert len(jumps) > 20
+    assert jumps["step"].max() <= 5, jumps.nlargest(5, "step")
+    mean = fetch(con, """SELECT year, avg(value) AS v FROM estimates
+                         WHERE indicator = 'IT_MOB_4GNTWK' AND method = 'model'
+                           AND sex = 'total' AND location = 'total' AND year >= 2018
+                         GROUP BY year ORDER BY year""")
+    assert (np.diff(mean["v"]) > -1).all(), mean
+
+
+NOWCASTS = """
+    WITH last AS (SELECT indicator, iso3, max(year) AS y FROM estimates
+                  WHERE method IN ('observed', 'release_adjusted') AND sex = 'total'
+                    AND location = 'total' GROUP BY ALL)
+    SELECT n.indicator, n.iso3, n.year, n.horizon, n.value, o.value AS last_value
+    FROM estimates n JOIN last l USING (indicator, iso3)
+    JOIN estimates o ON o.indicator = n.indicator AND o.iso3 = n.iso3 AND o.year = l.y
+         AND o.sex = 'total' AND o.location = 'total'
+    WHERE n.method = 'nowcast' AND n.sex = 'total' AND n.location = 'total'"""
+
+
+def test_snapshot_nowcasts_do_not_extrapolate_a_break(con):
+    """Defect 4, over every nowcast: Niger's 4G went from 15 (2021) to 75.5 (2025), Burkina
+    Faso's from 36.6 to 96.0, South Africa's ownership fell from 78.1 to 59.9. Now no 4G
+    nowcast three or more years out moves more than 10 pp a year from its last value, and no
+    Internet-use or ownership nowcast more than 5."""
+    rows = fetch(con, NOWCASTS)
+    assert len(rows) > 500
+    pace = (rows["value"] - rows["last_value"]).abs() / rows["horizon"]
+    far = (rows["indicator"] == "IT_MOB_4GNTWK") & (rows["horizon"] >= 3)
+    assert pace[far].max() <= 10, rows[far].assign(pace=pace).nlargest(5, "pace")
+    people = rows["indicator"].isin(["IT_USE_ii99", "IT_MOB_OWN"])
+    assert pace[people].max() <= 5, rows[people].assign(pace=pace).nlargest(5, "pace")
+
+
+def test_snapshot_saturated_internet_and_ownership_nowcasts_do_not_fall(con):
+    """A series at 90% or more does not fall by more than 3 pp after its last value. This
+    holds for Internet use and ownership; for network coverage it does not yet (README,
+    Known weaknesses: the mean of draws skewed below 100 falls; Japan's 4G 96.6 -> 87)."""
+    rows = fetch(con, NOWCASTS)
+    saturated = rows[(rows["last_value"] >= 90)
+                     & rows["indicator"].isin(["IT_USE_ii99", "IT_MOB_OWN"])]
+    assert len(saturated) > 100
+    assert (saturated["value"] >= saturated["last_value"] - 3).all(), \
+        saturated.nsmallest(5, "value")
 
 def test_snapshot_aggregates_bounds_and_coverage(con):
     agg = fetch(con, "SELECT * FROM aggregates")
@@ -541,6 +336,60 @@ def test_snapshot_aggregates_bounds_and_coverage(con):
     assert (agg["n_reported"] <= agg["n_economies"]).all()
     assert not agg.duplicated(["indicator", "sex", "location", "group_scheme", "group_code",
                                "year"]).any()
+
+
+def test_snapshot_coverage_by_kind_counts_only_flagged_reports_as_reported(con):
+    """Defect 6: the four coverages sum to 1; the World Bank's 2022-2024 values, which no
+    source flags, count as unflagged, not as reported (world 2024 coverage was 0.97)."""
+    agg = fetch(con, """SELECT * FROM aggregates WHERE sex = 'total' AND location = 'total'""")
+    total = (agg["population_coverage"] + agg["coverage_publisher_estimate"]
+             + agg["coverage_unflagged"] + agg["coverage_imputed"])
+    np.testing.assert_allclose(total, 1.0, atol=1e-9)
+    np.testing.assert_allclose(agg["observed_coverage"], 1 - agg["coverage_imputed"],
+                               atol=1e-9)
+    assert (agg["mostly_imputed"] == (agg["coverage_imputed"] > 1 / 3)).all()
+    world = agg[(agg["indicator"] == "IT_USE_ii99") & (agg["group_code"] == "WLD")]
+    year = world.set_index("year")
+    assert year.loc[2024, "population_coverage"] < 0.5
+    assert year.loc[2024, "coverage_unflagged"] > 0.3
+    unflagged_as_reported = scalar(con, """
+        SELECT count(*) FROM estimates WHERE status = 'reported' AND release LIKE 'wb_%'
+          AND year >= 2022 AND method = 'observed' AND indicator = 'IT_USE_ii99'
+          AND sex = 'total' AND location = 'total'
+          AND NOT EXISTS (SELECT 1 FROM observations o WHERE o.indicator = estimates.indicator
+              AND o.iso3 = estimates.iso3 AND o.year = estimates.year AND o.sex = 'total'
+              AND o.location = 'total' AND o.status = 'reported')""")
+    assert unflagged_as_reported == 0
+
+
+def test_snapshot_low_coverage_figures_are_not_given_narrow_intervals(con):
+    """Defect 5: a figure resting on reported data for under 60% of its population does not
+    carry an interval under 0.2 pp as if its estimated part were exact (196 did; the world's
+    Internet use of 2005-2021 was given about +-0.02 pp). Figures within 5 pp of 0 or 100
+    (2G in high-income countries, Internet use in LLDCs in 2006) may: there a logit-scale
+    error is a small fraction of a point."""
+    narrow = fetch(con, """SELECT indicator, group_code, year, value, upper - lower AS width,
+                                  population_coverage FROM aggregates
+                           WHERE sex = 'total' AND location = 'total'
+                             AND population_coverage < 0.6 AND upper - lower < 0.2
+                             AND value BETWEEN 5 AND 95""")
+    assert narrow.empty, narrow.head(10)
+    world = fetch(con, """SELECT min(upper - lower) FROM aggregates WHERE group_code = 'WLD'
+                          AND indicator = 'IT_USE_ii99' AND sex = 'total'
+                          AND location = 'total' AND year BETWEEN 2005 AND 2021""")
+    assert world.iloc[0, 0] > 0.2
+
+
+def test_snapshot_breakdowns_mostly_modelled_are_flagged(con):
+    """Where most of a group's population in a breakdown was never measured (urban/rural in
+    low-income countries) the figure says so, with the share observed."""
+    row = fetch(con, """SELECT ever_observed_share, breakdown_mostly_modelled FROM aggregates
+                        WHERE indicator = 'IT_USE_ii99' AND location = 'rural'
+                          AND group_code = 'LIC' AND year = 2025""").iloc[0]
+    assert row["ever_observed_share"] < 0.5 and row["breakdown_mostly_modelled"]
+    flags = fetch(con, """SELECT breakdown_mostly_modelled AS f, ever_observed_share AS s
+                          FROM aggregates WHERE sex != 'total' OR location != 'total'""")
+    assert (flags["f"] == (flags["s"] < 0.5)).all()
 
 
 def test_snapshot_2025_aggregates_published_with_zero_coverage_and_an_interval(con):
@@ -578,18 +427,50 @@ def test_snapshot_headline_figures_complete(con):
     assert set(h["paragraph"]) == {20, 21, 22}
 
 
-def test_snapshot_backtest_nowcast_beats_carry_forward_and_intervals_cover(con):
-    bt = fetch(con, "SELECT * FROM backtest WHERE indicator = 'IT_USE_ii99'")
-    now = bt[(bt["experiment"] == "nowcast") & (bt["subset"] == "all horizons")]
-    assert len(now) == 1
-    assert now["mae_pp"].iloc[0] < now["carry_forward_mae_pp"].iloc[0]
-    summary = bt[bt["subset"].isin(["all", "all horizons"])]
-    assert set(summary["experiment"]) == {"nowcast", "interpolation", "model"}
-    for row in summary.itertuples():
-        assert 0.80 <= row.coverage90 <= 0.97, (row.experiment, row.coverage90)
-        assert row.n >= 30
-    every = fetch(con, "SELECT DISTINCT indicator, experiment FROM backtest")
-    assert len(every) == 3 * len(estimated())
+def pooled(con, level: str, indicator: str, period: str = "evaluation") -> pd.Series:
+    return fetch(con, """SELECT * FROM backtest WHERE horizon = '1-3' AND level = ?
+                         AND indicator = ? AND period = ?""", [level, indicator, period]).iloc[0]
+
+
+def test_snapshot_backtest_table_covers_every_indicator_level_period_and_horizon(con):
+    bt = fetch(con, "SELECT * FROM backtest")
+    assert set(bt["period"]) == {"tuning", "evaluation"}
+    assert set(bt["horizon"]) == {"1", "2", "3", "4", "1-3"}
+    for spec in estimated():
+        mine = bt[bt["indicator"] == spec.code]
+        assert {"country", "group"} <= set(mine["level"]), spec.code
+    assert (bt["interval_score"] >= bt["mean_width_pp"] - 1e-9).all()
+
+
+@pytest.mark.parametrize("indicator", ["IT_USE_ii99", "IT_MOB_OWN"])
+def test_snapshot_backtest_beats_both_baselines_at_country_level(con, indicator):
+    """Accuracy target on the evaluation cut-offs 2018-2021, horizons 1-3: MAE strictly below
+    carrying the last value forward and below a straight line through the last five."""
+    row = pooled(con, "country", indicator)
+    assert row["n"] >= 100
+    assert row["mae_pp"] < row["mae_carry_forward_pp"], row
+    assert row["mae_pp"] < row["mae_linear_trend_pp"], row
+
+
+def test_snapshot_backtest_internet_use_beats_both_baselines_for_groups(con):
+    row = pooled(con, "group", "IT_USE_ii99")
+    assert row["mae_pp"] < row["mae_carry_forward_pp"], row
+    assert row["mae_pp"] < row["mae_linear_trend_pp"], row
+
+
+@pytest.mark.parametrize("indicator", ["IT_USE_ii99", "IT_MOB_OWN"])
+def test_snapshot_backtest_country_intervals_are_calibrated(con, indicator):
+    """Calibration target: 85-95% of held-out reported values inside their 90% intervals,
+    pooled over horizons 1-3, on at least 100 values (README: what holds for 4G and groups)."""
+    row = pooled(con, "country", indicator)
+    assert row["n"] >= 100
+    assert 0.85 <= row["coverage90"] <= 0.95, row
+
+
+def test_snapshot_backtest_4g_beats_carry_forward(con):
+    for level in ("country", "group"):
+        row = pooled(con, level, "IT_MOB_4GNTWK")
+        assert row["mae_pp"] < row["mae_carry_forward_pp"], row
 
 
 def test_snapshot_groups_schemes_and_sdg_regions(con):

@@ -20,6 +20,8 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from catalog import indicators
+
 # the charts of catalog/indicators.yaml in catalog order, then the headline coverage chart
 CHART_IDS = ["internet_world", "internet_income", "internet_urban_rural", "gender",
              "sdg_regions", "coverage_4g", "data_coverage"]
@@ -36,7 +38,7 @@ def db(published) -> dict[str, pd.DataFrame]:
     with duckdb.connect(str(published), read_only=True) as con:
         return {t: con.execute(f"SELECT * FROM {t}").df()
                 for t in ["aggregates", "aggregates_derived", "headline", "sources", "runs",
-                          "weights"]}
+                          "weights", "estimation_parameters"]}
 
 
 @pytest.fixture(scope="module")
@@ -290,10 +292,14 @@ def test_notes_sheet_names_sources_licences_method_and_run(report, db):
             assert s["publisher"] in text and s["licence"] in text, (name, s["publisher"])
         assert "90% interval" in text and "population-weighted" in text, name
         assert "not official" in text, name
-        # the method as this run applied it
+        # the method as this run applied it: its fitted damping and calibration per indicator
         estimation = json.loads(run["parameters"])["estimation"]
-        assert f"damped by {estimation['damping']:g} a year" in text, name
-        assert f"last {estimation['slope_window']} observations" in text, name
+        flat = " ".join(text.split())
+        p = db["estimation_parameters"]
+        for row in p[p["parameter"] == "phi"].itertuples():
+            assert f"{indicators()[row.indicator].label} {row.value:.2f}" in flat, name
+        for row in p[p["parameter"] == "interval_scale"].itertuples():
+            assert f"{indicators()[row.indicator].label} x{row.value:.2f}" in flat, name
         assert f"{estimation['replicates']} replicates" in text, name
         assert str(run["seed"]) in text, name
         for source in db["weights"]["weight_source"].unique():
@@ -310,15 +316,21 @@ def test_method_text_follows_the_run_not_the_code(published):
     data = load(published)
     last = data.runs.index[-1]
     parameters = json.loads(data.runs.loc[last, "parameters"])
-    parameters["estimation"].update(damping=0.85, slope_window=7, replicates=321)
+    parameters["estimation"].update(replicates=321)
     data.runs.loc[last, "parameters"] = json.dumps(parameters)
+    p = data.parameters
+    p.loc[(p["indicator"] == "IT_USE_ii99") & (p["parameter"] == "phi"), "value"] = 0.123
+    p.loc[(p["indicator"] == "IT_MOB_OWN") & (p["parameter"] == "interval_scale"),
+          "value"] = 4.56
+    p.loc[p["parameter"] == "backtest_on_these_sources", "value"] = 0.0
     data.weight_sources["weight_source"] = data.weight_sources["weight_source"].str.replace(
         "WPP 2019", "WPP 2031")
     income = data.aggregates["group_scheme"] == "income"
     data.aggregates.loc[income, "classification"] = "WB FY99"
     for where, text in [("page", _methodology(data)), ("notes", " ".join(method_notes(data)))]:
         text = " ".join(text.split())
-        assert "damped by 0.85 a year" in text and "last 7 observations" in text, where
+        assert "Internet use 0.12" in text and "Mobile phone ownership x4.56" in text, where
+        assert "from the latest yearly backtest, run on earlier sources" in text, where
         assert "321 replicates" in text, where
         assert "UN WPP 2031" in text and "2019" not in text, where
         assert "World Bank income groups (High income, Upper-middle, Lower-middle, Low " \
