@@ -75,7 +75,7 @@ def pipeline(source_dir: str | None = None, out_dir: str = "data/curated",
     beside `raw_dir`). `accept_shrink`: publish although a file lacks more of what is expected
     of it than sources/completeness.py allows (the `sources` table notes it)."""
     out, raw = Path(out_dir).resolve(), Path(raw_dir).resolve()
-    cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
+    cache = stage_cache(raw, cache_dir)
     params = Params(last_year=year, seed=seed, replicates=replicates)
     run = lineage.new_run(seed, {"source_dir": source_dir, "out_dir": str(out), "year": year,
                                  "replicates": replicates,
@@ -115,7 +115,7 @@ def backtest_flow(source_dir: str | None = None, raw_dir: str = "data/raw", year
     """The backtest of the sources a run would read (`source_dir`, else the latest under
     `raw_dir`), kept in the stage cache for the runs on them: the `backtest` table."""
     raw = Path(raw_dir).resolve()
-    cache = StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
+    cache = stage_cache(raw, cache_dir)
     params = Params(last_year=year, seed=seed)
     with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
         got = read_and_curate({}, source_dir, raw, params, income_fiscal_year, cache,
@@ -126,6 +126,11 @@ def backtest_flow(source_dir: str | None = None, raw_dir: str = "data/raw", year
         prepared = prepare_inputs(curated, params.last_year, income_fiscal_year)
         return backtest_result(prepared, params, income_fiscal_year, checksums, cache,
                                other_sources=False)["backtest"]
+
+
+def stage_cache(raw: Path, cache_dir: str | None) -> StageCache:
+    """The stage cache: `cache_dir`, else `cache` beside the raw folder."""
+    return StageCache(Path(cache_dir) if cache_dir else raw.parent / "cache")
 
 
 def _stages(run: dict, source_dir: str | None, out: Path, raw: Path, params: Params,

@@ -66,9 +66,7 @@ def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int
         parts[spec.code] = estimate_indicator(spec, known, params, parts.get(spec.predictor),
                                               parameters[spec.code], breakdowns=False)
     result = combine(list(parts.values()))
-    totals = (result.estimates["sex"] == "total") & (result.estimates["location"] == "total")
-    total = result.estimates[totals]
-    keep = {k: v for k, v in result.replicates.items() if k[1] == k[2] == "total"}
+    total, keep = result.estimates, result.replicates
     spread = _spread(total, keep)
     ahead = total["year"].between(cutoff + 1, cutoff + max(HORIZONS)).to_numpy()
     country = total[ahead][["indicator", "iso3", "year", "value", "lower", "upper",
@@ -266,10 +264,8 @@ def _scale(rows: pd.DataFrame, otherwise: float) -> float:
 
 def truths(prepared, full) -> tuple[pd.DataFrame, pd.DataFrame]:
     """What the cut-offs are scored against: reported country values, and the aggregates of
-    an estimate from all the data."""
-    totals = (full.estimates["sex"] == "total") & (full.estimates["location"] == "total")
-    keep = {k: v for k, v in full.replicates.items() if k[1] == k[2] == "total"}
-    aggregates, _ = aggregate(full.estimates[totals], keep, prepared.inputs.weights,
+    an estimate of the totals from all the data."""
+    aggregates, _ = aggregate(full.estimates, full.replicates, prepared.inputs.weights,
                               prepared.groups)
     return country_truth(prepared.inputs), group_truth(aggregates)
 
