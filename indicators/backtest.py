@@ -277,6 +277,7 @@ def stack(runs):
 
 BACKTEST_REPLICATES = 100
 CALIBRATION = ("interval_scale", "model_interval_scale", "common_share")
+SCALAR_PARAMETERS = ("q_level", "q_slope", "phi", "saturation")
 
 
 def result_tables(parameters: dict[str, Parameters], calibration: tuple,
@@ -284,7 +285,7 @@ def result_tables(parameters: dict[str, Parameters], calibration: tuple,
     """The backtest's products as tables (published, and kept in the stage cache)."""
     rows = []
     for code, p in parameters.items():
-        for name in ("q_level", "q_slope", "phi"):
+        for name in SCALAR_PARAMETERS:
             rows.append((code, name, "", getattr(p, name)))
         for kind, sd in zip(KINDS, p.error_sd):
             rows.append((code, "error_sd", kind, sd))
@@ -315,8 +316,8 @@ def result_from_tables(tables: dict[str, pd.DataFrame]
     for code, rows in p.groupby("indicator", sort=False):
         v = {(r.parameter, r.qualifier): float(r.value) for r in rows.itertuples()}
         parameters[code] = Parameters(
-            v[("q_level", "")], v[("q_slope", "")], v[("phi", "")],
-            tuple(v[("error_sd", k)] for k in KINDS),
-            {q: x for (name, q), x in v.items() if name == "offset_sd"})
+            **{name: v[(name, "")] for name in SCALAR_PARAMETERS},
+            error_sd=tuple(v[("error_sd", k)] for k in KINDS),
+            offset_sd={q: x for (name, q), x in v.items() if name == "offset_sd"})
         calibration.append((code, *(v[(name, "")] for name in CALIBRATION)))
     return parameters, tuple(calibration)

@@ -5,8 +5,8 @@ State of an economy: [level, slope, offset of release 0, …, offset of release 
 on the logit scale. Each year the level moves by the slope plus a shock, and the slope is damped
 towards the economy's pooled slope mu:
 
-    level_t  = level_t-1 + slope_t-1 + eta_t              eta  ~ N(0, q_level)
-    slope_t  = phi * slope_t-1 + (1 - phi) * mu + zeta_t  zeta ~ N(0, q_slope)
+    level_t  = level_t-1 + slope_t-1 + eta_t              eta  ~ N(0, q_level h_t)
+    slope_t  = phi * slope_t-1 + (1 - phi) * mu + zeta_t  zeta ~ N(0, q_slope h_t)
     offset_r constant (a release's level difference, prior N(0, tau_r^2); 0 for the
     economy's reference release)
     revision constant (a level difference shared by every release older than the reference,
@@ -17,7 +17,8 @@ A value of release r in year t measures level_t + offset_r (+ revision, for the 
 unflagged). `kalman_filter` returns the
 filtered and predicted moments and the log-likelihood; `smooth` the smoothed moments;
 `sample_paths` draws whole state paths from their posterior (forward filtering, backward
-sampling), so that a draw's years hang together as trend errors do.
+sampling), so that a draw's years hang together as trend errors do. h (per economy and
+year, 1 where not given) scales the shocks: the trend model makes them smaller near 0 and 100.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class Model:
     jump_z: float | None = None   # else: a value this many standard errors off opens a jump
     jump_var: float = 4.0         # variance of such a jump (logit)
     no_jump: np.ndarray | None = None  # (T, N) years whose values may not open a jump
+    shock_scale: np.ndarray | None = None  # (T, N) h: the shocks into year t, times h_t
 
     @property
     def dim(self) -> int:
@@ -57,10 +59,11 @@ class Model:
         c[:, 1] = (1 - self.phi) * self.mu
         return c
 
-    def noise(self) -> np.ndarray:
+    def noise(self, t: int) -> np.ndarray:
+        """(N, d, d) or (d, d): the covariance of the shocks into year t."""
         q = np.zeros((self.dim, self.dim))
         q[0, 0], q[1, 1] = self.q_level, self.q_slope
-        return q
+        return q if self.shock_scale is None else self.shock_scale[t][:, None, None] * q
 
 
 @dataclass
@@ -77,7 +80,7 @@ class Filtered:
 def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
     """y, s2: (T, N, R) values (NaN where none) and their error variances."""
     steps, n, releases = y.shape
-    a, c, q = model.transition(), model.drift(), model.noise()
+    a, c = model.transition(), model.drift()
     d = model.dim
     m, p = model.m0.copy(), model.p0.copy()
     out = Filtered(np.empty((steps, n, d)), np.empty((steps, n, d, d)), np.empty((steps, n, d)),
@@ -86,7 +89,7 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
     for t in range(steps):
         if t > 0:
             m = m @ a.T + c
-            p = _predicted_covariance(p, model.phi, q)
+            p = _predicted_covariance(p, model.phi, model.noise(t))
         jump = (model.jumps[t] if model.jumps is not None else
                 _surprising(model, t, m, p, y[t], s2[t]) if model.jump_z is not None else None)
         if jump is not None and jump.any():

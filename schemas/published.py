@@ -830,7 +830,9 @@ def _estimation_parameters() -> pa.DataFrameSchema:
         {
             "indicator": _indicator(_estimated()),
             "parameter": _text("q_level and q_slope (variances of the yearly level and slope "
-                               "shocks, logit scale), phi (damping of the slope towards its "
+                               "shocks, logit scale, at the middle of the scale), saturation "
+                               "(the shocks' variance times (4 s (1 - s)) to this power, s the "
+                               "economy's latest share), phi (damping of the slope towards its "
                                "income group's), error_sd (a value's error, logit scale, by "
                                "kind), offset_sd (spread of a release's level difference to "
                                "the economy's newest release), interval_scale and "
