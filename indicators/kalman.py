@@ -82,7 +82,7 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
     steps, n, releases = y.shape
     a, c = model.transition(), model.drift()
     d = model.dim
-    m, p = model.m0.copy(), model.p0.copy()
+    m, p = model.m0.copy(), model.p0.copy()     # updated in place below
     out = Filtered(np.empty((steps, n, d)), np.empty((steps, n, d, d)), np.empty((steps, n, d)),
                    np.empty((steps, n, d, d)), np.zeros(n), np.full((steps, n, releases), np.nan),
                    np.zeros((steps, n), dtype=bool))
@@ -93,7 +93,6 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
         jump = (model.jumps[t] if model.jumps is not None else
                 _surprising(model, t, m, p, y[t], s2[t]) if model.jump_z is not None else None)
         if jump is not None and jump.any():
-            p = p.copy()
             p[jump, 0, 0] += model.jump_var
             out.jumps[t] = jump
         out.m_pred[t], out.p_pred[t] = m, p
@@ -107,8 +106,8 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
             v = np.where(seen, y[t, :, r] - m[:, 0] - m[:, col] - load * m[:, -1], 0.0)
             s = np.where(seen, s, 1.0)
             k = ph * (seen / s)[:, None]                   # no gain where no value
-            m = m + k * v[:, None]
-            p = p - k[:, :, None] * ph[:, None, :]
+            m += k * v[:, None]
+            p -= k[:, :, None] * ph[:, None, :]     # p is this loop's own array
             out.loglik += np.where(seen, -0.5 * (np.log(2 * np.pi * s) + v * v / s), 0.0)
             out.innovations[t, seen, r] = (v / np.sqrt(s))[seen]
         out.m_filt[t], out.p_filt[t] = m, p
@@ -123,7 +122,8 @@ def _predicted_covariance(p: np.ndarray, phi: float, q: np.ndarray) -> np.ndarra
     p[:, 1, :] *= phi
     p[:, :, 0] += p[:, :, 1]
     p[:, :, 1] *= phi
-    return p + q
+    p += q
+    return p
 
 
 def _surprising(model: Model, t: int, m, p, y, s2) -> np.ndarray:

@@ -36,6 +36,10 @@ LEVEL_PRIOR = 1.0      # variance of the first year's level around the first val
 SLOPE_PRIOR = 0.1      # variance of the first year's slope around the pooled slope
 REVISION_SD = 1.5      # spread of a release offset where an economy's series was revised
 JUMP_Z = 4.0           # a value this many standard errors off its prediction is a level jump
+# the fit stops when an iteration gains less than this share of the log-likelihood (scipy's
+# default, 2e-9, is ~1e-5 on 4,000-5,000: far below what moves a parameter; 1e-6 saves a
+# quarter of the evaluations and changes no log-likelihood by more than 0.01)
+FIT_TOLERANCE = 1e-6
 
 
 def logit(p):
@@ -228,7 +232,8 @@ def _fit_from(data: SeriesData, guess: Parameters) -> tuple[Parameters, float]:
             return -kalman_filter(model, data.y, s2).loglik.sum()
 
         found = minimize(negative_loglik, guess.to_vector(data.releases), method="L-BFGS-B",
-                         bounds=bounds(len(data.releases)), options={"maxiter": maxiter})
+                         bounds=bounds(len(data.releases)),
+                         options={"maxiter": maxiter, "ftol": FIT_TOLERANCE})
         guess = Parameters.from_vector(found.x, data.releases)
     data.jumps = None
     return guess, -float(found.fun)
