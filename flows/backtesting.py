@@ -59,21 +59,29 @@ def backtest_result(prepared: Prepared, params: Params, income_fiscal_year: int 
 
 
 def backtest_stage(prepared: Prepared, params: Params) -> dict[str, pd.DataFrame]:
-    """Fit each indicator's parameters on the tuning period's values (indicators with none,
-    e.g. a series starting later, are not backtested: fitted on all values, uncalibrated),
-    estimate every cut-off
-    from what was known then, choose the calibration on the tuning cut-offs, score the
-    evaluation cut-offs with it, and fit the parameters a publication uses on all values
-    (from the tuning fit): fits and cut-offs are tasks side by side."""
+    """Fit each indicator's parameters at every fit cut-off (2012, 2015, 2018) on the values
+    known then (an indicator without values by then is not backtested there), estimate every
+    cut-off from what was known then with the latest of those fits, choose the calibration on
+    the tuning cut-offs, score the evaluation cut-offs with it, and fit the parameters a
+    publication uses on all values (indicators the backtest cannot score, e.g. a series
+    starting later, stay uncalibrated): fits and cut-offs are tasks side by side."""
     quick = replace(params, replicates=backtest.BACKTEST_REPLICATES)
     last = backtest.LAST_TUNING_CUTOFF
-    tuning_fits = {spec.code: fit_series.submit(spec, prepared, quick, until=last)
-                   for spec in backtest.testable(prepared.inputs)}
-    tuning_parameters = {code: f.result() for code, f in tuning_fits.items()}
-    tuning = [backtest_cutoff.submit(prepared, quick, t, tuning_parameters)
-              for t in backtest.CUTOFFS if t <= last]
+    fits = {at: {spec.code: fit_series.submit(spec, prepared, quick, until=at)
+                 for spec in backtest.testable(prepared.inputs, at)}
+            for at in backtest.FIT_CUTOFFS}
+    fitted: dict[int, dict] = {}
+
+    def cutoff(t: int, p: Params):
+        at = backtest.fitted_at(t)
+        if at not in fitted:
+            fitted[at] = {code: f.result() for code, f in fits[at].items()}
+        return backtest_cutoff.submit(prepared, p, t, fitted[at])
+
+    tuning = [cutoff(t, quick) for t in backtest.CUTOFFS if t <= last]
+    latest = {code: f.result() for code, f in fits[backtest.FIT_CUTOFFS[-1]].items()}
     full_fits = {spec.code: fit_series.submit(spec, prepared, quick,
-                                              first_guess=tuning_parameters.get(spec.code))
+                                              first_guess=latest.get(spec.code))
                  for spec in estimated()}
     parameters = {code: f.result() for code, f in full_fits.items()}
     full = {}
@@ -85,8 +93,7 @@ def backtest_stage(prepared: Prepared, params: Params) -> dict[str, pd.DataFrame
     tuning = [f.result() for f in tuning]
     calibration = backtest.tune(*backtest.stack(tuning), truth_country, truth_group)
     calibrated = replace(quick, calibration=calibration)
-    evaluation = [backtest_cutoff.submit(prepared, calibrated, t, tuning_parameters)
-                  for t in backtest.CUTOFFS if t > last]
+    evaluation = [cutoff(t, calibrated) for t in backtest.CUTOFFS if t > last]
     evaluation = [f.result() for f in evaluation]
     table = backtest.evaluate(*backtest.stack(tuning + evaluation), truth_country, truth_group)
     return backtest.result_tables(parameters, calibration, table)

@@ -112,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     test = sub.add_parser(
         "backtest", help="backtest the estimation on the sources (a yearly job)",
-        description="Estimate every cut-off year 2012-2021 from the values known then, "
+        description="Estimate every cut-off year 2012-2021 from the values known then (with "
+        "parameters refitted in 2012, 2015 and 2018 on the values known then), "
         "choose the interval calibration on the cut-offs up to 2017, score 2018-2021 with it, "
         "and fit the parameters a publication uses. The result is kept in the stage cache: "
         "`ictstats run` on the same sources reuses it (and publishes it as the backtest "

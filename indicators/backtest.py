@@ -8,9 +8,9 @@ estimates for T+1 … T+4 are compared (`evaluate`):
   source gives; a publisher's estimate is not a truth to score against);
 - group level (world, income groups, LDC/LLDC/SIDS, SDG regions): with the aggregate the
   full data give, for group-years whose full-data reported coverage is at least 60%.
-The model's parameters are fitted once, on the values of years up to the last tuning
-cut-off (2017), and serve every cut-off: the evaluation cut-offs use nothing later than
-what they keep. Two baselines are scored beside: the last value carried forward, and a straight line through the last five values.
+The model's parameters are refitted every three cut-offs, on the values known at the first
+of them (`FIT_CUTOFFS`: 2012, 2015, 2018), as a producer re-estimates a model every few years:
+no cut-off uses anything later than what it keeps. Two baselines are scored beside: the last value carried forward, and a straight line through the last five values.
 Cut-offs up to 2017 are the tuning period (where the interval calibration is chosen);
 2018-2021 the evaluation period, whose numbers the README reports.
 """
@@ -33,6 +33,8 @@ LAST_TUNING_CUTOFF = 2017   # cut-offs up to it tune the calibration; later ones
 # cut-offs (4G roll-out, 2012-2014) are several times those of later years, and a forecaster
 # calibrates on recent experience
 CALIBRATION_CUTOFFS = 3
+FIT_CUTOFFS = (2012, 2015, 2018)   # the parameters of cut-off T: fitted on values up to
+#                                    the latest of these not after T
 HORIZONS = (1, 2, 3, 4)
 GROUP_COVERAGE = 0.6
 ALPHA = 0.10           # 90% intervals
@@ -44,20 +46,25 @@ def truncated(inputs: Inputs, cutoff: int) -> Inputs:
     return replace(inputs, observations=o[o["year"] <= cutoff])
 
 
-def testable(inputs: Inputs) -> list:
-    """The indicators (catalog estimation order) with values up to the last tuning cut-off:
-    those the backtest can fit, tune and score."""
+def testable(inputs: Inputs, until: int = LAST_TUNING_CUTOFF) -> list:
+    """The indicators (catalog estimation order) with values up to `until`: those the
+    backtest can fit there (by the last tuning cut-off: those it can tune and score)."""
     o = inputs.observations
-    known = set(o.loc[o["year"] <= LAST_TUNING_CUTOFF, "indicator"])
+    known = set(o.loc[o["year"] <= until, "indicator"])
     return [spec for spec in estimated() if spec.code in known]
+
+
+def fitted_at(cutoff: int) -> int:
+    """The fit a cut-off's estimates use: the latest of FIT_CUTOFFS not after it."""
+    return max(f for f in FIT_CUTOFFS if f <= cutoff)
 
 
 def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int,
                parameters: dict[str, Parameters]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Country and group estimates of the totals (what is scored: breakdowns are not
     estimated) for the years after `cutoff`, made from the values known by then with the
-    model's `parameters` (fitted on the tuning period's values), with the two baselines
-    beside them."""
+    model's `parameters` (fitted at `fitted_at(cutoff)`), with the two baselines beside
+    them."""
     known = truncated(inputs, cutoff)
     parts = {}
     for spec in estimated():

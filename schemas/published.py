@@ -798,9 +798,10 @@ def _backtest() -> pa.DataFrameSchema:
                            "baselines), country_modelled (economies without one: the "
                            "never-observed model; no baseline) or group",
                            pa.Check.isin(["country", "country_modelled", "group"])),
-            "period": _text("tuning (cut-offs 2012-2017: where the parameters and the "
-                            "interval calibration were chosen) or evaluation (2018-2021: "
-                            "scored with them, out of sample)",
+            "period": _text("tuning (cut-offs 2012-2017: where the interval "
+                            "calibration was chosen) or evaluation (2018-2021: scored with "
+                            "it, out of sample); every cut-off's parameters were fitted on "
+                            "values known by it (refitted in 2012, 2015 and 2018)",
                             pa.Check.isin(["tuning", "evaluation"])),
             "horizon": _text("years after the cut-off: 1, 2, 3, 4, or 1-3 (pooled)"),
             "n": _count("held-out values scored"),
@@ -824,7 +825,8 @@ def _backtest() -> pa.DataFrameSchema:
 def _estimation_parameters() -> pa.DataFrameSchema:
     return _schema(
         "The estimation's parameters per indicator: the trend model's, by maximum likelihood "
-        "on every value (the backtest's cut-offs use a fit on the values up to 2017), and "
+        "on every value (the backtest's cut-offs use fits on the values known in 2012, 2015 "
+        "and 2018), and "
         "the interval calibration chosen on the backtest's tuning "
         "cut-offs (2012-2017).",
         {
