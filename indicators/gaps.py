@@ -107,7 +107,8 @@ def _fit(y: np.ndarray, prior: np.ndarray, spread: float) -> tuple[Model, float,
     def negative_loglik(v):
         model = _model(prior, spread, float(np.exp(v[0])))
         model.loads = loads
-        return -kalman_filter(model, y, np.full_like(y, np.exp(2 * v[1]))).loglik.sum()
+        return -kalman_filter(model, y, np.full_like(y, np.exp(2 * v[1])),
+                              moments=False).loglik.sum()
 
     found = minimize(negative_loglik, np.log([0.005, 0.1]), method="L-BFGS-B",
                      bounds=[(np.log(1e-6), np.log(0.5)), (np.log(0.01), np.log(1.0))])

@@ -77,14 +77,18 @@ class Filtered:
     jumps: np.ndarray        # (T, N) the years the level was let jump
 
 
-def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
-    """y, s2: (T, N, R) values (NaN where none) and their error variances."""
+def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray,
+                  moments: bool = True) -> Filtered:
+    """y, s2: (T, N, R) values (NaN where none) and their error variances. Without `moments`
+    only the log-likelihood and the jumps are kept (what a fit needs): the moments and
+    innovations stay empty."""
     steps, n, releases = y.shape
     a, c = model.transition(), model.drift()
     d = model.dim
     m, p = model.m0.copy(), model.p0.copy()     # updated in place below
-    out = Filtered(np.empty((steps, n, d)), np.empty((steps, n, d, d)), np.empty((steps, n, d)),
-                   np.empty((steps, n, d, d)), np.zeros(n), np.full((steps, n, releases), np.nan),
+    kept = steps if moments else 0
+    out = Filtered(np.empty((kept, n, d)), np.empty((kept, n, d, d)), np.empty((kept, n, d)),
+                   np.empty((kept, n, d, d)), np.zeros(n), np.full((kept, n, releases), np.nan),
                    np.zeros((steps, n), dtype=bool))
     for t in range(steps):
         if t > 0:
@@ -95,7 +99,8 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
         if jump is not None and jump.any():
             p[jump, 0, 0] += model.jump_var
             out.jumps[t] = jump
-        out.m_pred[t], out.p_pred[t] = m, p
+        if moments:
+            out.m_pred[t], out.p_pred[t] = m, p
         for r in range(releases):
             seen = ~np.isnan(y[t, :, r])
             if not seen.any():
@@ -109,8 +114,10 @@ def kalman_filter(model: Model, y: np.ndarray, s2: np.ndarray) -> Filtered:
             m += k * v[:, None]
             p -= k[:, :, None] * ph[:, None, :]     # p is this loop's own array
             out.loglik += np.where(seen, -0.5 * (np.log(2 * np.pi * s) + v * v / s), 0.0)
-            out.innovations[t, seen, r] = (v / np.sqrt(s))[seen]
-        out.m_filt[t], out.p_filt[t] = m, p
+            if moments:
+                out.innovations[t, seen, r] = (v / np.sqrt(s))[seen]
+        if moments:
+            out.m_filt[t], out.p_filt[t] = m, p
     return out
 
 

@@ -225,11 +225,11 @@ def _fit_from(data: SeriesData, guess: Parameters) -> tuple[Parameters, float]:
     for maxiter in (60, 30):
         data.jumps = None
         model, s2 = state_model(data, guess)
-        data.jumps = kalman_filter(model, data.y, s2).jumps
+        data.jumps = kalman_filter(model, data.y, s2, moments=False).jumps
 
         def negative_loglik(v):
             model, s2 = state_model(data, Parameters.from_vector(v, data.releases))
-            return -kalman_filter(model, data.y, s2).loglik.sum()
+            return -kalman_filter(model, data.y, s2, moments=False).loglik.sum()
 
         found = minimize(negative_loglik, guess.to_vector(data.releases), method="L-BFGS-B",
                          bounds=bounds(len(data.releases)),
