@@ -6,13 +6,11 @@ order or process). On the logit scale of the per cent value:
 - economies with values: the data model and damped trend of indicators/trend_model.py, its
   parameters estimated by maximum likelihood (a reported value is kept as published; years
   without a value are the smoothed level; `interpolation`, `nowcast`, `backcast`);
-- economies never observed: a regression, fitted on the estimated series of the observed
-  economies in every year, on income group, SDG region, year and the predicting indicator
-  (`model`): its year effects exist for every year, so it follows the observed economies'
-  nowcasts after the last data year;
+- economies never observed: the regression of indicators/never_observed.py (`model`);
 - female/male and urban/rural: the economy's gap to its total, measured where a release holds
   both, followed as a slowly moving level (indicators/gaps.py), then both members shifted by
-  one logit amount so that their weighted mean equals the total (`breakdown`).
+  one logit amount so that their weighted mean equals the total (`breakdown`,
+  indicators/raking.py).
 Replicates are draws of the whole path from the posterior, each raked like the points; the
 90% interval is their 5th-95th percentile.
 """
@@ -26,11 +24,12 @@ import pandas as pd
 
 from catalog import Indicator, estimated
 from indicators import gaps, trend_model
-from indicators.trend_model import SQUEEZE, expit, logit, sigmoid
+from indicators.never_observed import model_economies
+from indicators.raking import rake, rake_replicates
+from indicators.trend_model import expit, logit
 from indicators.weights import weight_column
 
 DIMENSIONS = ("sex", "location")  # of a breakdown; its members come from the catalog
-CV_FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -55,11 +54,6 @@ class Inputs:
     #                             kind, source, release, release_date
     weights: pd.DataFrame        # indicators.weights.build_weights
     covariates: pd.DataFrame     # iso3, income_group (latest), sdg_region
-
-
-# Replicates raked at a time: the working arrays of a breakdown's raking stay ~30 MB
-# instead of ~300 MB with 200 replicates (the results are the same: each row is its own).
-RAKE_CHUNK = 25
 
 
 @dataclass
@@ -157,8 +151,9 @@ def estimate_totals(spec, inputs, params, economies, years, predictor, fitted):
     observed_set = set(observed)
     never = [e for e in economies if e not in observed_set]
     if never:
-        model_frame, model_draws = model_economies(spec, inputs, params, never, years, frame,
-                                                   draws, predictor)
+        model_frame, model_draws = model_economies(
+            inputs.covariates, never, years, frame, draws, predictor,
+            _stream(params, spec.code, "model"), params.replicates)
         frame = pd.concat([frame, model_frame], ignore_index=True)
         draws = np.concatenate([draws, model_draws], axis=1)
     order = frame.sort_values(["iso3", "year"]).index.to_numpy()
@@ -212,91 +207,6 @@ def _published(frame: pd.DataFrame, values: pd.DataFrame, draws: np.ndarray) -> 
     return np.where(frame["method"].to_numpy() == "observed", kept, centre)
 
 
-def model_economies(spec, inputs, params, never, years, frame, draws, predictor):
-    """Economies without any value: a regression on income group, SDG region, year and the
-    predicting indicator, fitted on the observed economies' estimated series (their points,
-    and every replicate's draws so that the year effects carry the nowcasts' uncertainty),
-    plus a lasting economy effect whose spread is measured by leaving economies out."""
-    cov = inputs.covariates.set_index("iso3")
-    train = frame[["iso3", "year"]]
-    target = pd.DataFrame({"iso3": np.repeat(never, len(years)),
-                           "year": np.tile(years, len(never))})
-    train_pred, target_pred, pred_draws = _predictor_values(predictor, train, target)
-    x_train = _design(train, cov, train_pred)
-    x_new = _design(target, cov, target_pred, columns=x_train.columns)
-    a = x_train.to_numpy()
-    gram = a.T @ a + 1e-6 * np.eye(a.shape[1])
-    coef = np.linalg.solve(gram, a.T @ frame["logit"].to_numpy())
-    coef_draws = np.linalg.solve(gram, a.T @ draws.T)              # (k, R)
-    spread = _left_out_spread(frame, a)
-    rng = _stream(params, spec.code, "model")
-    lasting = rng.standard_normal((params.replicates, len(never))) * spread
-    point = x_new.to_numpy() @ coef
-    if pred_draws is not None:
-        b = x_new.to_numpy()
-        k = list(x_new.columns).index("predictor")
-        out = np.empty((params.replicates, len(target)))
-        for r in range(params.replicates):
-            b[:, k] = pred_draws[r]
-            out[r] = b @ coef_draws[:, r]
-    else:
-        out = (x_new.to_numpy() @ coef_draws).T
-    out += np.repeat(lasting, len(years), axis=1)
-    model_frame = target.assign(logit=point, method="model", kind="imputed", horizon=0,
-                                release="", ever_observed=False)
-    return model_frame, out
-
-
-def _predictor_values(predictor, train, target):
-    """The predicting indicator's logits for the training and target rows, and its draws
-    for the target rows (its mean where it has no estimate)."""
-    if predictor is None:
-        return None, None, None
-    p = predictor.total.set_index(["iso3", "year"])
-    pos = pd.Series(np.arange(len(p)), index=p.index)
-
-    def take(frame):
-        idx = pos.reindex(pd.MultiIndex.from_frame(frame[["iso3", "year"]])).to_numpy()
-        missing = np.isnan(idx)
-        idx = np.where(missing, 0, idx).astype(int)
-        point = np.where(missing, p["logit"].mean(), p["logit"].to_numpy()[idx])
-        return point, np.where(missing[None], point[None], predictor.total_draws[:, idx])
-
-    train_point, _ = take(train)
-    target_point, target_draws = take(target)
-    return train_point, target_point, target_draws
-
-
-def _design(frame: pd.DataFrame, cov: pd.DataFrame, predictor: np.ndarray | None,
-            columns=None) -> pd.DataFrame:
-    c = cov.reindex(frame["iso3"].to_numpy())
-    parts = {"inc": c["income_group"].fillna("unknown").to_numpy(),
-             "reg": c["sdg_region"].fillna("unknown").astype(str).to_numpy(),
-             "y": frame["year"].astype(int).astype(str).to_numpy()}
-    blocks = [pd.get_dummies(pd.Series(v), prefix=k, dtype=float) for k, v in parts.items()]
-    x = pd.concat(blocks, axis=1)
-    if predictor is not None:
-        x["predictor"] = predictor
-    return x if columns is None else x.reindex(columns=columns, fill_value=0.0)
-
-
-def _left_out_spread(frame: pd.DataFrame, a: np.ndarray) -> float:
-    """Spread of an economy's lasting difference from the regression: the residual standard
-    deviation when its economy was left out of the fit (five folds of economies)."""
-    econ = frame["iso3"].to_numpy()
-    fold = np.array([zlib.crc32(e.encode()) % CV_FOLDS for e in econ])
-    y = frame["logit"].to_numpy()
-    xtx, xty = a.T @ a, a.T @ y
-    ridge = 1e-6 * np.eye(a.shape[1])
-    residual = np.empty(len(y))
-    for k in range(CV_FOLDS):
-        hold = fold == k
-        coef = np.linalg.solve(xtx - a[hold].T @ a[hold] + ridge, xty - a[hold].T @ y[hold])
-        residual[hold] = y[hold] - a[hold] @ coef
-    per_economy = pd.Series(residual).groupby(econ).mean()
-    return float(per_economy.std())
-
-
 # ---------------------------------------------------------------- breakdowns
 def breakdown(spec, inputs, params, dimension, members, total, total_draws):
     """Both members of one breakdown, raked to the total in the point and in every draw."""
@@ -327,11 +237,7 @@ def breakdown(spec, inputs, params, dimension, members, total, total_draws):
     total_point = total["value"].to_numpy()
     point = rake(total_point, logits, weights, free)
     rep_logits = total_draws[..., None] + np.stack(gap_draws, axis=-1)
-    reps = np.empty(rep_logits.shape)
-    for start in range(0, len(rep_logits), RAKE_CHUNK):  # rows are raked independently
-        part = slice(start, start + RAKE_CHUNK)
-        reps[part] = rake(expit(total_draws[part]), rep_logits[part], weights[None],
-                          np.ones_like(rep_logits[part], bool))
+    reps = rake_replicates(total_draws, rep_logits, weights)
     # each member's draws centred on its point (raking moves the draws' centre a little)
     reps = expit(logit(reps) + logit(point)[None] - np.median(logit(reps), axis=0)[None])
     out_frames, out_reps = [], {}
@@ -347,65 +253,6 @@ def breakdown(spec, inputs, params, dimension, members, total, total_draws):
             "ever_observed": f["ever_observed"].to_numpy()}))
         out_reps[member] = reps[:, :, k]
     return out_frames, out_reps
-
-
-def rake(total_p: np.ndarray, logits: np.ndarray, weights: np.ndarray, free: np.ndarray,
-         iterations: int = 60, tolerance: float = 1e-7) -> np.ndarray:
-    """Shift the free members' logits (last axis: the two members) by one amount per row so
-    that the weighted mean of the members equals the total.
-
-    The weighted mean rises monotonically with the shift, so a Newton step is taken when it
-    stays inside the bracket known to hold the root, and the bracket is halved otherwise.
-    Rows stop once they meet the total; rows that cannot (an observed member leaves no room)
-    end at the bound of the bracket."""
-    shape = np.broadcast_shapes(logits.shape, weights.shape, free.shape,
-                                np.shape(total_p) + (2,))
-    l1, l2 = (np.broadcast_to(logits, shape)[..., k].ravel() for k in (0, 1))
-    w1, w2 = (np.broadcast_to(weights, shape)[..., k].ravel() for k in (0, 1))
-    f1, f2 = (np.broadcast_to(free, shape)[..., k].ravel().astype(float) for k in (0, 1))
-    target_p = np.broadcast_to(total_p, shape[:-1]).ravel()
-    w_total = w1 + w2
-    # a row with no population to split (both weights 0) is split evenly, not divided by 0:
-    # it weighs nothing in any aggregate either way
-    empty = w_total == 0
-    if empty.any():
-        w1, w2 = np.where(empty, 1.0, w1), np.where(empty, 1.0, w2)
-        w_total = w1 + w2
-    # start from the shift that would be exact if both members were equal
-    s = np.where(f1 + f2 > 0, logit(target_p) - (w1 * l1 + w2 * l2) / w_total, 0.0)
-    rows = np.flatnonzero(f1 + f2 > 0)
-    work = [x[rows] for x in (l1, l2, w1, w2, f1, f2, target_p, w_total, s)]
-    lo, hi = np.full(rows.size, -30.0), np.full(rows.size, 30.0)
-    active = np.ones(rows.size, dtype=bool)
-    for _ in range(iterations):
-        if 2 * np.count_nonzero(active) < active.size:
-            s[rows] = work[-1]
-            rows, lo, hi, *work = (x[active] for x in (rows, lo, hi, *work))
-            active = active[active]
-        if rows.size == 0:
-            break
-        a1, a2, v1, v2, g1, g2, target, v_total, shift = work
-        (p1, d1), (p2, d2) = _expit_and_slope(a1 + shift * g1), _expit_and_slope(a2 + shift * g2)
-        gap = (v1 * p1 + v2 * p2) / v_total - target
-        lo = np.where(gap < 0, shift, lo)
-        hi = np.where(gap > 0, shift, hi)
-        slope = (v1 * g1 * d1 + v2 * g2 * d2) / v_total
-        newton = shift - np.divide(gap, slope, out=np.full_like(gap, np.inf),
-                                   where=slope > 1e-12)
-        inside = (newton >= lo) & (newton <= hi)
-        work[-1] = np.where(active, np.where(inside, newton, (lo + hi) / 2), shift)
-        active &= (np.abs(gap) > tolerance) & (hi - lo > 1e-9)
-    s[rows] = work[-1]
-    p1, p2 = expit(l1 + s * f1), expit(l2 + s * f2)
-    return np.stack([p1, p2], axis=-1).reshape(shape)
-
-
-def _expit_and_slope(x):
-    """`expit` and its derivative (per cent per logit unit; 0 where clipped at 0 or 100)."""
-    s = sigmoid(x)
-    p = (100 + 2 * SQUEEZE) * s - SQUEEZE
-    inside = (p > 0) & (p < 100)
-    return np.clip(p, 0.0, 100.0), np.where(inside, (100 + 2 * SQUEEZE) * s * (1 - s), 0.0)
 
 
 # ---------------------------------------------------------------- rows

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from indicators.aggregate import aggregate, point_aggregates
-from indicators.estimate import expit, logit, rake
 from indicators.membership import membership, sdg_regions
+from indicators.raking import rake
+from indicators.trend_model import expit, logit
 from indicators.weights import WEIGHT_COLUMNS, build_weights
 
 SDG_CONTRACT_CODES = {"202", "419", "513", "753", "62", "747", "543", "53"}

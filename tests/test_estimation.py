@@ -5,7 +5,6 @@ checked as a property over every economy."""
 from __future__ import annotations
 
 from dataclasses import replace
-from types import SimpleNamespace
 
 import duckdb
 import numpy as np
@@ -14,8 +13,9 @@ import pytest
 
 from catalog import estimated
 from indicators import trend_model
-from indicators.estimate import Inputs, Params, model_economies, rake
 from indicators.kalman import kalman_filter
+from indicators.never_observed import model_economies
+from indicators.raking import rake
 from indicators.trend_model import Parameters, expit, logit
 
 SDG_CONTRACT_CODES = {"202", "419", "513", "753", "62", "747", "543", "53"}
@@ -195,10 +195,8 @@ def test_the_never_observed_model_keeps_its_year_effects_past_the_data():
                                                                     len(years))
     draws = frame["logit"].to_numpy()[None] + np.random.default_rng(0).normal(0, .05, (50, 96))
     cov = pd.DataFrame({"iso3": iso3 + ["NEW"], "income_group": "LMC", "sdg_region": "202"})
-    inputs = Inputs(observations=pd.DataFrame(), weights=pd.DataFrame(), covariates=cov)
-    model_frame, model_draws = model_economies(
-        SimpleNamespace(code="X"), inputs, Params(replicates=50), ["NEW"], years, frame,
-        draws, None)
+    model_frame, model_draws = model_economies(cov, ["NEW"], years, frame, draws, None,
+                                               np.random.default_rng(1), 50)
     point = expit(model_frame["logit"].to_numpy())
     assert (np.diff(point) > 0).all()
     np.testing.assert_allclose(model_frame["logit"], -2 + 0.25 * (years - 2010), atol=1e-6)

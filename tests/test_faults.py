@@ -1103,7 +1103,7 @@ def test_rake_splits_a_row_with_no_population_without_dividing_by_zero():
     """Nigeria's WPP population 0 made rake divide 0 by 0 (the RuntimeWarning of issue 12)."""
     import numpy as np
 
-    from indicators.estimate import rake
+    from indicators.raking import rake
 
     out = rake(np.array([50.0, 60.0]), np.zeros((2, 2)), np.array([[0.0, 0.0], [1.0, 2.0]]),
                np.ones((2, 2), dtype=bool))
