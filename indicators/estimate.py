@@ -219,9 +219,9 @@ def breakdown(spec, inputs, params, dimension, members, total, total_draws):
     for member in members:
         sex, location = _member(dimension, member)
         member_values = _values(inputs, spec.code, sex, location)
-        g = gaps.estimate(member_values, total_values, keys, inputs.covariates,
-                          _stream(params, spec.code, dimension, member), params.replicates)
-        frame = g
+        frame, draws = gaps.estimate(member_values, total_values, keys, inputs.covariates,
+                                     _stream(params, spec.code, dimension, member),
+                                     params.replicates)
         # a member value of the release the total's point comes from is kept as published
         same = frame["release"].to_numpy() == total["release"].to_numpy()
         keep = same & total["method"].eq("observed").to_numpy() & frame["observed"].to_numpy()
@@ -230,16 +230,22 @@ def breakdown(spec, inputs, params, dimension, members, total, total_draws):
         frames.append(frame)
         logits.append(own)
         fixed.append(keep)
-        gap_draws.append(g.attrs["draws"])
+        gap_draws.append(draws)
     logits, fixed = np.stack(logits, axis=-1), np.stack(fixed, axis=-1)
     both = fixed.all(axis=-1, keepdims=True)
     free = ~fixed | both
     total_point = total["value"].to_numpy()
     point = rake(total_point, logits, weights, free)
-    rep_logits = total_draws[..., None] + np.stack(gap_draws, axis=-1)
-    reps = rake_replicates(total_draws, rep_logits, weights)
+    raked = rake_replicates(total_draws, total_draws[..., None] + np.stack(gap_draws, axis=-1),
+                            weights)
+    del gap_draws
+    rep_logits = logit(raked)
+    del raked
     # each member's draws centred on its point (raking moves the draws' centre a little)
-    reps = expit(logit(reps) + logit(point)[None] - np.median(logit(reps), axis=0)[None])
+    centre = np.median(rep_logits, axis=0)
+    rep_logits += logit(point)[None]
+    rep_logits -= centre[None]
+    reps = expit(rep_logits)
     out_frames, out_reps = [], {}
     for k, member in enumerate(members):
         f = frames[k]

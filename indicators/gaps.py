@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from indicators.kalman import Model, kalman_filter, sample_paths, smooth
+from indicators.kalman import Model, kalman_filter, sample_levels, smooth
 from indicators.trend_model import logit
 
 
@@ -27,10 +27,12 @@ def measured(member: pd.DataFrame, total: pd.DataFrame) -> pd.DataFrame:
 
 
 def estimate(member: pd.DataFrame, total: pd.DataFrame, keys: pd.DataFrame,
-             covariates: pd.DataFrame, rng: np.random.Generator, draws: int) -> pd.DataFrame:
+             covariates: pd.DataFrame, rng: np.random.Generator,
+             draws: int) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per `keys` row (iso3, year): gap, horizon, ever_observed, and the member's own
-    value where it has one (value, kind, release of the newest release, observed); the
-    gap's draws (R, n) in `.attrs["draws"]`."""
+    value where it has one (value, kind, release of the newest release, observed); and the
+    gap's draws (R, n). (Not in the frame's `attrs`: pandas deep-copies those into every
+    column taken from it.)"""
     economies = sorted(keys["iso3"].unique())
     years = np.sort(keys["year"].unique())
     obs = measured(member, total)
@@ -52,7 +54,7 @@ def estimate(member: pd.DataFrame, total: pd.DataFrame, keys: pd.DataFrame,
         f = kalman_filter(model, y, np.full_like(y, s2))
         means, _ = smooth(model, f)
         gap[:, idx] = means[:, :, 0]
-        gap_draws[:, :, idx] = sample_paths(model, f, rng, draws)[:, :, :, 0]
+        gap_draws[:, :, idx] = sample_levels(model, f, rng, draws)
         horizon[:, idx] = _distance(~np.isnan(y[:, :, 0]))
     frame = pd.DataFrame({"iso3": np.repeat(economies, steps),
                           "year": np.tile(years, n), "gap": gap.T.ravel(),
@@ -69,8 +71,7 @@ def estimate(member: pd.DataFrame, total: pd.DataFrame, keys: pd.DataFrame,
     out["kind"] = own["kind"].fillna("imputed").to_numpy()
     out["release"] = own["release"].fillna("").to_numpy()
     out["observed"] = own["value"].notna().to_numpy()
-    out.attrs["draws"] = gap_draws.transpose(0, 2, 1).reshape(draws, -1)[:, position]
-    return out
+    return out, gap_draws.transpose(0, 2, 1).reshape(draws, -1)[:, position]
 
 
 def _regression(obs: pd.DataFrame, covariates: pd.DataFrame, economies: list[str]):

@@ -16,7 +16,7 @@ A value of release r in year t measures level_t + offset_r (+ revision, for the 
 `loads` marks) with error N(0, s2), s2 by the kind of value (reported, publisher's estimate,
 unflagged). `kalman_filter` returns the
 filtered and predicted moments and the log-likelihood; `smooth` the smoothed moments;
-`sample_paths` draws whole state paths from their posterior (forward filtering, backward
+`sample_levels` draws whole level paths from their posterior (forward filtering, backward
 sampling), so that a draw's years hang together as trend errors do. h (per economy and
 year, 1 where not given) scales the shocks: the trend model makes them smaller near 0 and 100.
 """
@@ -177,18 +177,24 @@ def _root(p: np.ndarray) -> np.ndarray:
     return v * np.sqrt(np.clip(w, 0, None))[..., None, :]
 
 
-def sample_paths(model: Model, f: Filtered, rng: np.random.Generator, draws: int) -> np.ndarray:
-    """Draws of the whole state path from its posterior: (draws, T, N, d)."""
+def sample_levels(model: Model, f: Filtered, rng: np.random.Generator,
+                  draws: int) -> np.ndarray:
+    """Draws of the whole level path from its posterior: (draws, T, N). The state of every
+    year is drawn (backwards, each year given the next year's draw) but only its level is
+    kept: the whole state of every year would be d times the memory (63 MB for Internet use
+    with 200 draws)."""
     a = model.transition()
     steps, n, d = f.m_filt.shape
-    out = np.empty((draws, steps, n, d))
-    out[:, -1] = f.m_filt[-1] + _apply(_root(f.p_filt[-1]), rng.standard_normal((draws, n, d)))
+    levels = np.empty((draws, steps, n))
+    state = f.m_filt[-1] + _apply(_root(f.p_filt[-1]), rng.standard_normal((draws, n, d)))
+    levels[:, -1] = state[:, :, 0]
     for t in range(steps - 2, -1, -1):
         j = _gain(f, a, t)
-        mean = f.m_filt[t] + _apply(j, out[:, t + 1] - f.m_pred[t + 1])
+        mean = f.m_filt[t] + _apply(j, state - f.m_pred[t + 1])
         cov = f.p_filt[t] - j @ f.p_pred[t + 1] @ j.transpose(0, 2, 1)
-        out[:, t] = mean + _apply(_root(cov), rng.standard_normal((draws, n, d)))
-    return out
+        state = mean + _apply(_root(cov), rng.standard_normal((draws, n, d)))
+        levels[:, t] = state[:, :, 0]
+    return levels
 
 
 def _apply(m: np.ndarray, x: np.ndarray) -> np.ndarray:

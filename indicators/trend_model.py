@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from indicators.kalman import Model, kalman_filter, sample_paths, smooth
+from indicators.kalman import Model, kalman_filter, sample_levels, smooth
 
 KINDS = ("reported", "publisher_estimate", "unflagged")
 SQUEEZE = 0.5          # per cent: the logit is taken of (p + 0.5) / 101 (see `logit`)
@@ -306,7 +306,7 @@ def estimate(data: SeriesData, p: Parameters, rng: np.random.Generator,
     model, s2 = state_model(data, p)
     filtered = kalman_filter(model, data.y, s2)
     means, _ = smooth(model, filtered)
-    paths = sample_paths(model, filtered, rng, draws)
+    paths = sample_levels(model, filtered, rng, draws)
     steps, n = data.observed.shape
     level = means[:, :, 0]
     point, method = level.copy(), np.full((steps, n), "", dtype=object)
@@ -329,7 +329,7 @@ def estimate(data: SeriesData, p: Parameters, rng: np.random.Generator,
     method_, horizon = _gaps(seen)
     method[~seen] = method_[~seen]
     return SeriesEstimate(point, method, kind, release, horizon,
-                          point[None] + paths[:, :, :, 0] - level[None], filtered.innovations)
+                          point[None] + paths - level[None], filtered.innovations)
 
 
 def _gaps(seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
