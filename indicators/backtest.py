@@ -23,7 +23,7 @@ import pandas as pd
 
 from catalog import estimated, indicators
 from indicators.aggregate import aggregate
-from indicators.estimate import Inputs, Params, combine, estimate_indicator
+from indicators.estimate import BANDS, Inputs, Params, band_of, combine, estimate_indicator
 from indicators.trend_model import KINDS, Parameters, logit
 from indicators.weights import weight_column
 
@@ -78,13 +78,19 @@ def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int
     ahead = total["year"].between(cutoff + 1, cutoff + max(HORIZONS)).to_numpy()
     country = total[ahead][["indicator", "iso3", "year", "value", "lower", "upper",
                             "ever_observed"]].assign(
-        centre_logit=spread["centre_logit"][ahead], sd_logit=spread["sd_logit"][ahead])
-    country = country.merge(_country_baselines(known, cutoff),
-                            on=["indicator", "iso3", "year"], how="left")
+        **{k: spread[k][ahead] for k in ("centre_logit", "sd_logit", "lo_logit", "hi_logit")})
+    baselines = _country_baselines(known, cutoff)
+    country = country.merge(baselines, on=["indicator", "iso3", "year"], how="left")
+    # the calibration band of every row: of the economy's last value by the cut-off
+    carry = baselines.drop_duplicates(["indicator", "iso3"]).set_index(
+        ["indicator", "iso3"])["carry"].reindex(
+        pd.MultiIndex.from_frame(total[["indicator", "iso3"]])).to_numpy()
+    component = np.where(total["ever_observed"].to_numpy(), band_of(carry), len(BANDS))
     aggregates, _ = aggregate(total, keep, inputs.weights, groups)
     group = aggregates[aggregates["year"] <= cutoff + max(HORIZONS)]
     group = group[["indicator", "group_scheme", "group_code", "year", "value", "lower",
-                   "upper"]].merge(_group_spread(total, spread, inputs.weights, groups),
+                   "upper"]].merge(_group_spread(total, spread, component, inputs.weights,
+                                                 groups),
                                    on=["indicator", "group_scheme", "group_code", "year"])
     group = _group_baselines(group, cutoff)
     for frame in (country, group):
@@ -94,23 +100,30 @@ def run_cutoff(inputs: Inputs, groups: pd.DataFrame, params: Params, cutoff: int
 
 
 def _spread(total: pd.DataFrame, replicates: dict) -> dict[str, np.ndarray]:
-    """Per row of `total` (in its order): the median and spread of its draws on the logit
-    scale, and their spread on the per cent scale."""
-    out = {k: np.empty(len(total)) for k in ("centre_logit", "sd_logit", "sd_pp")}
+    """Per row of `total` (in its order): the median, spread and 5th and 95th percentiles
+    of its draws on the logit scale, and their spread on the per cent scale."""
+    keys = ("centre_logit", "sd_logit", "lo_logit", "hi_logit", "sd_pp")
+    out = {k: np.empty(len(total)) for k in keys}
     for code, rows in total.groupby("indicator", sort=False).indices.items():
         reps = replicates[(code, "total", "total")]
         logits = logit(reps)
-        out["centre_logit"][rows] = np.median(logits, axis=0)
+        lo, centre, hi = np.percentile(logits, [100 * ALPHA / 2, 50, 100 - 100 * ALPHA / 2],
+                                       axis=0)
+        out["centre_logit"][rows], out["lo_logit"][rows], out["hi_logit"][rows] = centre, lo, hi
         out["sd_logit"][rows] = logits.std(axis=0)
         out["sd_pp"][rows] = reps.std(axis=0)
     return out
 
 
-def _group_spread(total, spread, weights, groups) -> pd.DataFrame:
-    """Per group-year: the variance its figure would have if its economies' errors were
-    independent (`independent`) and if they all went together (`together`), as shares of
-    the group's weight; a common share rho of the errors gives (1-rho) A + rho B."""
-    frame = total[["indicator", "iso3", "year"]].assign(sd=spread["sd_pp"])
+def _group_spread(total, spread, component, weights, groups) -> pd.DataFrame:
+    """Per group-year and calibration component (`component` of each row of `total`: its
+    band, or len(BANDS) for never-observed economies), the parts of the variance its figure
+    has: `independent_k` (the economies' errors independent: A_k = sum of w^2 sd^2 / W^2)
+    and `together_k` (their errors all going together: S_k = sum of w sd / W). With a scale
+    c_k per component and a common share rho of the errors the variance is
+    (1 - rho) sum c_k^2 A_k + rho (sum c_k S_k)^2."""
+    frame = total[["indicator", "iso3", "year"]].assign(sd=spread["sd_pp"],
+                                                        component=component)
     w = weights.set_index(["iso3", "year"])
     frame["w"] = np.nan
     for code, rows in frame.groupby("indicator", sort=False).indices.items():
@@ -119,11 +132,17 @@ def _group_spread(total, spread, weights, groups) -> pd.DataFrame:
             w[weight_column(indicators()[code].weight)].reindex(keys).to_numpy()
     frame = frame.merge(groups[["iso3", "year", "group_scheme", "group_code"]],
                         on=["iso3", "year"])
-    frame["wv"], frame["ws"] = frame["w"] ** 2 * frame["sd"] ** 2, frame["w"] * frame["sd"]
-    g = frame.groupby(["indicator", "group_scheme", "group_code", "year"])[
-        ["w", "wv", "ws"]].sum()
-    return pd.DataFrame({"independent": g["wv"] / g["w"] ** 2,
-                         "together": (g["ws"] / g["w"]) ** 2}).reset_index()
+    keys = ["indicator", "group_scheme", "group_code", "year"]
+    total_w = frame.groupby(keys)["w"].sum()
+    out = pd.DataFrame(index=total_w.index)
+    for k in range(len(BANDS) + 1):
+        part = frame["component"] == k
+        wv = (frame["w"] ** 2 * frame["sd"] ** 2).where(part, 0.0)
+        ws = (frame["w"] * frame["sd"]).where(part, 0.0)
+        sums = frame.assign(wv=wv, ws=ws).groupby(keys)[["wv", "ws"]].sum()
+        out[f"independent_{k}"] = sums["wv"] / total_w ** 2
+        out[f"together_{k}"] = sums["ws"] / total_w
+    return out.reset_index()
 
 
 def _country_baselines(known: Inputs, cutoff: int) -> pd.DataFrame:
@@ -231,42 +250,55 @@ Z90 = 1.6449
 
 
 def tune(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame,
-         truth_group: pd.DataFrame) -> tuple[tuple[str, float, float, float], ...]:
+         truth_group: pd.DataFrame) -> tuple[tuple, ...]:
     """Per indicator, on the last CALIBRATION_CUTOFFS tuning cut-offs at horizons 1-3: the
-    interval scales that make 90%
-    of held-out country values fall within their intervals (on the logit scale, where the
-    draws are normal; one for economies with values, one for the never-observed model), then
-    the common share of errors that does the same for group figures."""
+    interval scales that put 90% of held-out country values inside their intervals, one per
+    band of the economy's last value (BANDS) and one for the never-observed model, then the
+    common share of errors that does the same for group figures. A row: (code, the band
+    scales…, the never-observed scale, the common share)."""
     recent = LAST_TUNING_CUTOFF - CALIBRATION_CUTOFFS
     c = country[country["cutoff"].between(recent + 1, LAST_TUNING_CUTOFF)].merge(
         truth_country, on=["indicator", "iso3", "year"])
     c = c[(c["horizon"] <= 3) & (c["sd_logit"] > 0)]
+    c = c.assign(band=band_of(c["carry"]))
     g = group[group["cutoff"].between(recent + 1, LAST_TUNING_CUTOFF)].merge(
         truth_group, on=["indicator", "group_scheme", "group_code", "year"])
     out = []
     for spec in estimated():
         mine = c[c["indicator"] == spec.code]
-        scale = _scale(mine[mine["ever_observed"]], 1.0)
-        model_scale = _scale(mine[~mine["ever_observed"]], scale)
+        observed = mine[mine["ever_observed"]]
+        pooled = _scale(observed, 1.0)
+        scales = [_scale(observed[observed["band"] == b], pooled) for b in range(len(BANDS))]
+        scales.append(_scale(mine[~mine["ever_observed"]], pooled))   # never observed
         groups_ = g[(g["indicator"] == spec.code) & (g["horizon"] <= 3)]
         share = 0.0
         if len(groups_) >= 10:
             miss = np.abs(groups_["truth"] - groups_["value"]).to_numpy()
+            independent = sum(k ** 2 * groups_[f"independent_{i}"].to_numpy()
+                              for i, k in enumerate(scales))
+            together = sum(k * groups_[f"together_{i}"].to_numpy()
+                           for i, k in enumerate(scales)) ** 2
             for share in np.linspace(0, 0.9, 19):
-                var = (1 - share) * groups_["independent"] + share * groups_["together"]
-                if np.mean(miss <= Z90 * scale * np.sqrt(var.to_numpy())) >= 0.9:
+                var = (1 - share) * independent + share * together
+                if np.mean(miss <= Z90 * np.sqrt(var)) >= 0.9:
                     break
-        out.append((spec.code, round(scale, 3), round(model_scale, 3), round(float(share), 3)))
+        out.append((spec.code, *(round(k, 3) for k in scales), round(float(share), 3)))
     return tuple(out)
 
 
 def _scale(rows: pd.DataFrame, otherwise: float) -> float:
-    """The factor on the draws' spread that puts 90% of `rows`' truths inside (at least 20
-    rows; else `otherwise`)."""
+    """The factor on the draws' spread around their median that puts 90% of `rows`' truths
+    inside their intervals (at least 20 rows; else `otherwise`). The draws' own 5th and 95th
+    percentiles, not a normal approximation: a draw's spread is heavy-tailed where levels
+    may jump, and scaling the deviations by c moves each percentile c times as far."""
     if len(rows) < 20:
         return otherwise
-    z = np.abs(logit(rows["truth"]) - rows["centre_logit"]) / rows["sd_logit"]
-    return float(np.clip(np.quantile(z, 0.9) / Z90, 0.5, 5.0))
+    x, centre = logit(rows["truth"]), rows["centre_logit"].to_numpy()
+    reach = np.where(x >= centre, rows["hi_logit"].to_numpy() - centre,
+                     centre - rows["lo_logit"].to_numpy())
+    miss = np.abs(x - centre)
+    need = np.divide(miss, reach, out=np.where(miss > 0, 1e9, 0.0), where=reach > 0)
+    return float(np.clip(np.quantile(need, 0.9), 0.5, 5.0))
 
 
 def truths(prepared, full) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -283,7 +315,7 @@ def stack(runs):
 
 
 BACKTEST_REPLICATES = 100
-CALIBRATION = ("interval_scale", "model_interval_scale", "common_share")
+CALIBRATION = ("model_interval_scale", "common_share")   # beside interval_scale per band
 SCALAR_PARAMETERS = ("q_level", "q_slope", "phi", "saturation")
 
 
@@ -298,8 +330,10 @@ def result_tables(parameters: dict[str, Parameters], calibration: tuple,
             rows.append((code, "error_sd", kind, sd))
         for release, sd in p.offset_sd.items():
             rows.append((code, "offset_sd", release, sd))
-    scale = [(code, name, "", value) for code, *values in calibration
-             for name, value in zip(CALIBRATION, values)]
+    scale = []
+    for code, *values in calibration:
+        scale += [(code, "interval_scale", band, k) for band, k in zip(BANDS, values)]
+        scale += [(code, name, "", k) for name, k in zip(CALIBRATION, values[len(BANDS):])]
     return {"backtest": table,
             "estimation_parameters": pd.DataFrame(
                 rows + scale, columns=["indicator", "parameter", "qualifier", "value"])}
@@ -326,5 +360,6 @@ def result_from_tables(tables: dict[str, pd.DataFrame]
             **{name: v[(name, "")] for name in SCALAR_PARAMETERS},
             error_sd=tuple(v[("error_sd", k)] for k in KINDS),
             offset_sd={q: x for (name, q), x in v.items() if name == "offset_sd"})
-        calibration.append((code, *(v[(name, "")] for name in CALIBRATION)))
+        calibration.append((code, *(v[("interval_scale", band)] for band in BANDS),
+                            *(v[(name, "")] for name in CALIBRATION)))
     return parameters, tuple(calibration)

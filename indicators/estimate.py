@@ -32,18 +32,34 @@ from indicators.weights import weight_column
 DIMENSIONS = ("sex", "location")  # of a breakdown; its members come from the catalog
 
 
+# The bands of an economy's last value before the year that the interval calibration tells
+# apart: a series before its launch, rising, or saturated errs differently (a launch is a
+# jump the trend cannot foresee; a saturated series barely moves).
+BANDS = ("last value <= 10", "last value 10-90", "last value >= 90")
+BAND_EDGES = (10.0, 90.0)
+
+
+def band_of(last_value) -> np.ndarray:
+    """The band (index into BANDS) of each last value (per cent; NaN: the middle band)."""
+    last = np.asarray(last_value, dtype=float)
+    return np.where(last <= BAND_EDGES[0], 0, np.where(last >= BAND_EDGES[1], 2, 1))
+
+
 @dataclass(frozen=True)
 class Params:
     last_year: int = 2025
     seed: int = 20251216
     replicates: int = 200
-    # per indicator: (code, interval scale of the trend model's estimates, of the
-    # never-observed model's, common share), chosen on the backtest's tuning period
-    calibration: tuple[tuple[str, float, float, float], ...] = ()
+    # per indicator: (code, interval scale of the trend model's estimates in each of BANDS,
+    # of the never-observed model's, common share), chosen on the backtest's tuning period
+    calibration: tuple[tuple, ...] = ()
 
-    def calibration_of(self, code: str) -> tuple[float, float, float]:
-        return next((tuple(rest) for c, *rest in self.calibration if c == code),
-                    (1.0, 1.0, 0.0))
+    def calibration_of(self, code: str) -> tuple[tuple[float, ...], float, float]:
+        """(a scale per band, the never-observed model's scale, the common share)."""
+        row = next((rest for c, *rest in self.calibration if c == code), None)
+        if row is None:
+            return (1.0,) * len(BANDS), 1.0, 0.0
+        return tuple(row[:len(BANDS)]), row[len(BANDS)], row[len(BANDS) + 1]
 
 
 @dataclass
@@ -158,17 +174,35 @@ def estimate_totals(spec, inputs, params, economies, years, predictor, fitted):
         draws = np.concatenate([draws, model_draws], axis=1)
     order = frame.sort_values(["iso3", "year"]).index.to_numpy()
     frame, draws = frame.loc[order].reset_index(drop=True), draws[:, order]
-    scale, model_scale, share = params.calibration_of(spec.code)
-    scales = np.where(frame["method"].to_numpy() == "model", model_scale, scale)
+    by_band, model_scale, share = params.calibration_of(spec.code)
+    band = band_of(last_value_before(values, frame))
+    scales = np.where(frame["method"].to_numpy() == "model", model_scale,
+                      np.asarray(by_band)[band])
     draws = calibrated(draws, frame, scales, share, _stream(params, spec.code, "common"))
     frame["value"] = _published(frame, values, draws)
     # a value kept as published is the centre of its draws, even beyond the model's clip
     kept = frame["method"].to_numpy() == "observed"
     draws[:, kept] += logit(frame["value"].to_numpy()[kept]) - frame["logit"].to_numpy()[kept]
-    return frame, draws, {"interval_scale": scale, "model_interval_scale": model_scale,
-                          "common_share": share,
-                                  "never_observed": len(never),
-                                  "revised": int(data.revised.sum())}
+    return frame, draws, {"interval_scale": by_band, "model_interval_scale": model_scale,
+                          "common_share": share, "never_observed": len(never),
+                          "revised": int(data.revised.sum())}
+
+
+def last_value_before(values: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """Per row of `frame` (iso3, year): the economy's latest value (newest release of its
+    year) of a year before the row's, else its first value; NaN for an economy without any."""
+    newest = values.sort_values(["release_date", "release"]).drop_duplicates(
+        ["iso3", "year"], keep="last")[["iso3", "year", "value"]]
+    newest = newest.astype({"iso3": object, "year": "int64"}).sort_values("year")
+    rows = frame[["iso3", "year"]].astype({"iso3": object, "year": "int64"}).assign(
+        _row=np.arange(len(frame)))
+    before = pd.merge_asof(rows.sort_values("year"), newest, on="year", by="iso3",
+                           allow_exact_matches=False).sort_values("_row")
+    first = newest.sort_values(["iso3", "year"]).groupby("iso3")["value"].first()
+    out = before["value"].to_numpy(dtype=float, copy=True)
+    missing = np.isnan(out)
+    out[missing] = frame["iso3"].iloc[missing].map(first).to_numpy(dtype=float)
+    return out
 
 
 def calibrated(draws: np.ndarray, frame: pd.DataFrame, scale: np.ndarray, share: float,

@@ -56,13 +56,21 @@ def nowcast_rule(data: ReportData) -> str:
 
 
 def calibration(data: ReportData) -> str:
-    """The interval scales and the common share of errors chosen on the backtest's tuning
-    cut-offs, per indicator."""
-    scale, model = _parameter(data, "interval_scale"), _parameter(data, "model_interval_scale")
-    share = _parameter(data, "common_share")
-    text = "; ".join(f"{indicators()[c].label} x{scale[c]:.2f} (never-observed economies "
-                     f"x{model.get(c, scale[c]):.2f}), common share {share.get(c, 0.0):.2f}"
-                     for c in scale) or "none"
+    """The interval scales (per band of the last value) and the common share of errors
+    chosen on the backtest's tuning cut-offs, per indicator."""
+    p = data.parameters
+    rows = (p[p["parameter"] == "interval_scale"] if p is not None
+            else pd.DataFrame(columns=["indicator", "qualifier", "value"]))
+    model, share = _parameter(data, "model_interval_scale"), _parameter(data, "common_share")
+    parts = []
+    for code in indicators():
+        bands = rows[rows["indicator"] == code]
+        if bands.empty:
+            continue
+        scales = ", ".join(f"x{r.value:.2f} ({r.qualifier})" for r in bands.itertuples())
+        parts.append(f"{indicators()[code].label} {scales}, never-observed economies "
+                     f"x{model.get(code, 1.0):.2f}, common share {share.get(code, 0.0):.2f}")
+    text = "; ".join(parts) or "none"
     if 0.0 in _parameter(data, "backtest_on_these_sources").values():
         text += " (from the latest yearly backtest, run on earlier sources)"
     return text

@@ -837,14 +837,16 @@ def _estimation_parameters() -> pa.DataFrameSchema:
                                "economy's latest share), phi (damping of the slope towards its "
                                "income group's), error_sd (a value's error, logit scale, by "
                                "kind), offset_sd (spread of a release's level difference to "
-                               "the economy's newest release), interval_scale and "
-                               "model_interval_scale (spread of the draws of the trend model's "
-                               "and of the never-observed model's estimates, times), "
+                               "the economy's newest release), interval_scale (spread of the "
+                               "draws of the trend model's estimates, times, per band of the "
+                               "economy's last value), model_interval_scale (of the "
+                               "never-observed model's), "
                                "common_share (share of the error variance common to all "
                                "economies) or backtest_on_these_sources (1: the backtest ran "
                                "on this publication's sources; 0: the latest yearly "
                                "backtest, of earlier sources, was used)"),
-            "qualifier": _text("the kind (error_sd) or the release (offset_sd); else empty"),
+            "qualifier": _text("the kind (error_sd), the release (offset_sd) or the band "
+                               "of the last value (interval_scale); else empty"),
             "value": _number("the parameter's value"),
         },
         unique=["indicator", "parameter", "qualifier"])

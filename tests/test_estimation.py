@@ -345,17 +345,19 @@ def test_snapshot_nowcasts_do_not_extrapolate_a_break(con):
     assert pace[people].max() <= 5, rows[people].assign(pace=pace).nlargest(5, "pace")
 
 
-def test_snapshot_saturated_internet_and_ownership_nowcasts_do_not_fall(con):
-    """A series at 90% or more does not fall by more than 3 pp after its last value. This
-    holds for Internet use and ownership; for network coverage it does not yet (README,
-    Known weaknesses: the mean of draws skewed below 100 falls, by less since shocks shrink
-    near 100)."""
+def test_snapshot_saturated_nowcasts_do_not_fall(con):
+    """A series at 90% or more does not fall by more than 3 pp after its last value: Internet
+    use, ownership and 4G (Japan's 4G fell from 96.6 to 87.5 with the first method; 12 of 414
+    saturated 4G nowcasts still fell by more than 3 pp while one interval scale per indicator,
+    inflated by the roll-out years, widened saturated series as much as launching ones). 2G
+    and 3G are not held to it (README, Known weaknesses)."""
     rows = fetch(con, NOWCASTS)
     saturated = rows[(rows["last_value"] >= 90)
-                     & rows["indicator"].isin(["IT_USE_ii99", "IT_MOB_OWN"])]
-    assert len(saturated) > 100
+                     & rows["indicator"].isin(["IT_USE_ii99", "IT_MOB_OWN", "IT_MOB_4GNTWK"])]
+    assert len(saturated) > 400
     assert (saturated["value"] >= saturated["last_value"] - 3).all(), \
         saturated.nsmallest(5, "value")
+
 
 def test_snapshot_aggregates_bounds_and_coverage(con):
     agg = fetch(con, "SELECT * FROM aggregates")
@@ -491,12 +493,21 @@ def test_snapshot_backtest_internet_use_beats_both_baselines_for_groups(con):
     assert row["mae_pp"] < row["mae_linear_trend_pp"], row
 
 
-@pytest.mark.parametrize("indicator", ["IT_USE_ii99", "IT_MOB_OWN"])
+@pytest.mark.parametrize("indicator", ["IT_USE_ii99", "IT_MOB_OWN", "IT_MOB_4GNTWK"])
 def test_snapshot_backtest_country_intervals_are_calibrated(con, indicator):
     """Calibration target: 85-95% of held-out reported values inside their 90% intervals,
-    pooled over horizons 1-3, on at least 100 values (README: what holds for 4G and groups)."""
+    pooled over horizons 1-3, on at least 100 values."""
     row = pooled(con, "country", indicator)
     assert row["n"] >= 100
+    assert 0.85 <= row["coverage90"] <= 0.95, row
+
+
+@pytest.mark.parametrize("indicator", ["IT_USE_ii99", "IT_MOB_4GNTWK"])
+def test_snapshot_backtest_group_intervals_are_calibrated(con, indicator):
+    """The same for group figures, where the data give fewer than 100 group-years with 60%
+    reported coverage (README: Targets); ownership has one and is not held to it."""
+    row = pooled(con, "group", indicator)
+    assert row["n"] >= 30
     assert 0.85 <= row["coverage90"] <= 0.95, row
 
 

@@ -299,7 +299,7 @@ def test_notes_sheet_names_sources_licences_method_and_run(report, db):
         for row in p[p["parameter"] == "phi"].itertuples():
             assert f"{indicators()[row.indicator].label} {row.value:.2f}" in flat, name
         for row in p[p["parameter"] == "interval_scale"].itertuples():
-            assert f"{indicators()[row.indicator].label} x{row.value:.2f}" in flat, name
+            assert f"x{row.value:.2f} ({row.qualifier})" in flat, name
         assert f"{estimation['replicates']} replicates" in text, name
         assert str(run["seed"]) in text, name
         for source in db["weights"]["weight_source"].unique():
@@ -320,8 +320,8 @@ def test_method_text_follows_the_run_not_the_code(published):
     data.runs.loc[last, "parameters"] = json.dumps(parameters)
     p = data.parameters
     p.loc[(p["indicator"] == "IT_USE_ii99") & (p["parameter"] == "phi"), "value"] = 0.123
-    p.loc[(p["indicator"] == "IT_MOB_OWN") & (p["parameter"] == "interval_scale"),
-          "value"] = 4.56
+    p.loc[(p["indicator"] == "IT_MOB_OWN") & (p["parameter"] == "interval_scale")
+          & (p["qualifier"] == "last value <= 10"), "value"] = 4.56
     p.loc[p["parameter"] == "backtest_on_these_sources", "value"] = 0.0
     data.weight_sources["weight_source"] = data.weight_sources["weight_source"].str.replace(
         "WPP 2019", "WPP 2031")
