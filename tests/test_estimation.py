@@ -13,6 +13,8 @@ import pytest
 
 from catalog import estimated
 from indicators import trend_model
+from indicators.backtest import _scale
+from indicators.estimate import band_of, last_value_before
 from indicators.kalman import kalman_filter
 from indicators.never_observed import model_economies
 from indicators.raking import rake
@@ -201,6 +203,36 @@ def test_the_never_observed_model_keeps_its_year_effects_past_the_data():
     assert (np.diff(point) > 0).all()
     np.testing.assert_allclose(model_frame["logit"], -2 + 0.25 * (years - 2010), atol=1e-6)
     assert model_draws.shape == (50, len(years))
+
+
+# ---------------------------------------------------------------- interval calibration
+def test_the_band_of_a_cell_is_of_the_economy_s_last_value_before_its_year():
+    """The newest release of the latest earlier year, else the first value; bands at 10/90."""
+    values = pd.DataFrame({
+        "iso3": ["A", "A", "A", "B"], "year": [2010, 2013, 2013, 2012],
+        "value": [40.0, 80.0, 95.0, 5.0], "release": ["r1", "r1", "r2", "r1"],
+        "release_date": pd.to_datetime(["2020-01-01", "2020-01-01", "2023-01-01",
+                                        "2020-01-01"])})
+    frame = pd.DataFrame({"iso3": ["A", "A", "A", "A", "B", "B", "C"],
+                          "year": [2009, 2011, 2013, 2014, 2012, 2015, 2015]})
+    last = last_value_before(values, frame)
+    np.testing.assert_array_equal(last[:6], [40.0, 40.0, 40.0, 95.0, 5.0, 5.0])
+    assert np.isnan(last[6])
+    assert list(band_of(last)) == [1, 1, 1, 2, 0, 0, 1]
+
+
+def test_the_interval_scale_is_measured_with_the_draws_own_percentiles():
+    """Truths at 0.5x, 1x and 2x the distance from the median to the percentile on their
+    side (skewed draws: the upper percentile twice as far): the scale that holds 90% of them
+    is the 90% quantile of those ratios, whichever side each truth falls on."""
+    need = np.tile([0.5, 1.0, 2.0, 0.8, 1.2], 8)
+    side = np.tile([1, -1], 20)
+    reach = np.where(side > 0, 2.0, 1.0)
+    centre = np.zeros(40)
+    rows = pd.DataFrame({"centre_logit": centre, "lo_logit": centre - 1.0,
+                         "hi_logit": centre + 2.0, "truth": expit(centre + side * need * reach)})
+    assert _scale(rows, 1.0) == pytest.approx(np.quantile(need, 0.9), rel=1e-6)
+    assert _scale(rows.head(19), 3.0) == 3.0           # too few rows: the fallback
 
 
 # ---------------------------------------------------------------- raking
