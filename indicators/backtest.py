@@ -247,6 +247,10 @@ def evaluate(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataF
 
 
 Z90 = 1.6449
+# a scale is the 90% quantile of the values it is measured on: from fewer than 50 it would rest
+# on its two or three largest (20 values gave Internet use's near-0 band x2.43 and 3G's x5.0,
+# whose skewed draws put a past edition's urban/rural ratio outside its own interval)
+MIN_CALIBRATION_VALUES = 50
 
 
 def tune(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame,
@@ -288,10 +292,11 @@ def tune(country: pd.DataFrame, group: pd.DataFrame, truth_country: pd.DataFrame
 
 def _scale(rows: pd.DataFrame, otherwise: float) -> float:
     """The factor on the draws' spread around their median that puts 90% of `rows`' truths
-    inside their intervals (at least 20 rows; else `otherwise`). The draws' own 5th and 95th
-    percentiles, not a normal approximation: a draw's spread is heavy-tailed where levels
-    may jump, and scaling the deviations by c moves each percentile c times as far."""
-    if len(rows) < 20:
+    inside their intervals (at least MIN_CALIBRATION_VALUES rows; else `otherwise`). The
+    draws' own 5th and 95th percentiles, not a normal approximation: a draw's spread is
+    heavy-tailed where levels may jump, and scaling the deviations by c moves each
+    percentile c times as far."""
+    if len(rows) < MIN_CALIBRATION_VALUES:
         return otherwise
     x, centre = logit(rows["truth"]), rows["centre_logit"].to_numpy()
     reach = np.where(x >= centre, rows["hi_logit"].to_numpy() - centre,

@@ -225,14 +225,14 @@ def test_the_interval_scale_is_measured_with_the_draws_own_percentiles():
     """Truths at 0.5x, 1x and 2x the distance from the median to the percentile on their
     side (skewed draws: the upper percentile twice as far): the scale that holds 90% of them
     is the 90% quantile of those ratios, whichever side each truth falls on."""
-    need = np.tile([0.5, 1.0, 2.0, 0.8, 1.2], 8)
-    side = np.tile([1, -1], 20)
+    need = np.tile([0.5, 1.0, 2.0, 0.8, 1.2], 12)
+    side = np.tile([1, -1], 30)
     reach = np.where(side > 0, 2.0, 1.0)
-    centre = np.zeros(40)
+    centre = np.zeros(60)
     rows = pd.DataFrame({"centre_logit": centre, "lo_logit": centre - 1.0,
                          "hi_logit": centre + 2.0, "truth": expit(centre + side * need * reach)})
     assert _scale(rows, 1.0) == pytest.approx(np.quantile(need, 0.9), rel=1e-6)
-    assert _scale(rows.head(19), 3.0) == 3.0           # too few rows: the fallback
+    assert _scale(rows.head(49), 3.0) == 3.0           # too few rows: the fallback
 
 
 # ---------------------------------------------------------------- raking
