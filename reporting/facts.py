@@ -67,13 +67,19 @@ def calibration(data: ReportData) -> str:
         bands = rows[rows["indicator"] == code]
         if bands.empty:
             continue
-        scales = ", ".join(f"x{r.value:.2f} ({r.qualifier})" for r in bands.itertuples())
+        # a publication from before the bands has one scale without a qualifier
+        scales = ", ".join(f"x{r.value:.2f} ({r.qualifier})" if _named(r.qualifier)
+                           else f"x{r.value:.2f}" for r in bands.itertuples())
         parts.append(f"{indicators()[code].label} {scales}, never-observed economies "
                      f"x{model.get(code, 1.0):.2f}, common share {share.get(code, 0.0):.2f}")
     text = "; ".join(parts) or "none"
     if 0.0 in _parameter(data, "backtest_on_these_sources").values():
         text += " (from the latest yearly backtest, run on earlier sources)"
     return text
+
+
+def _named(qualifier) -> bool:
+    return isinstance(qualifier, str) and qualifier != ""
 
 
 def weight_sources(data: ReportData) -> str:
