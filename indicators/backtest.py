@@ -24,7 +24,7 @@ import pandas as pd
 from catalog import estimated, indicators
 from indicators.aggregate import aggregate
 from indicators.estimate import BANDS, Inputs, Params, band_of, combine, estimate_indicator
-from indicators.trend_model import KINDS, Parameters, logit
+from indicators.trend_model import KINDS, Parameters, logit, newest_values
 from indicators.weights import weight_column
 
 CUTOFFS = tuple(range(2012, 2022))
@@ -134,14 +134,15 @@ def _group_spread(total, spread, component, weights, groups) -> pd.DataFrame:
                         on=["iso3", "year"])
     keys = ["indicator", "group_scheme", "group_code", "year"]
     total_w = frame.groupby(keys)["w"].sum()
+    frame["wv"], frame["ws"] = frame["w"] ** 2 * frame["sd"] ** 2, frame["w"] * frame["sd"]
+    sums = frame.groupby([*keys, "component"])[["wv", "ws"]].sum().unstack(
+        "component", fill_value=0.0).reindex(total_w.index, fill_value=0.0)
     out = pd.DataFrame(index=total_w.index)
     for k in range(len(BANDS) + 1):
-        part = frame["component"] == k
-        wv = (frame["w"] ** 2 * frame["sd"] ** 2).where(part, 0.0)
-        ws = (frame["w"] * frame["sd"]).where(part, 0.0)
-        sums = frame.assign(wv=wv, ws=ws).groupby(keys)[["wv", "ws"]].sum()
-        out[f"independent_{k}"] = sums["wv"] / total_w ** 2
-        out[f"together_{k}"] = sums["ws"] / total_w
+        wv = sums["wv"].get(k, 0.0)   # a component no economy of the group is in
+        ws = sums["ws"].get(k, 0.0)
+        out[f"independent_{k}"] = wv / total_w ** 2
+        out[f"together_{k}"] = ws / total_w
     return out.reset_index()
 
 
@@ -151,8 +152,7 @@ def _country_baselines(known: Inputs, cutoff: int) -> pd.DataFrame:
     year)."""
     o = known.observations
     o = o[(o["sex"] == "total") & (o["location"] == "total")]
-    o = o.sort_values(["release_date", "release"]).drop_duplicates(
-        ["indicator", "iso3", "year"], keep="last")
+    o = newest_values(o, ["indicator", "iso3", "year"])
     o = o.sort_values(["indicator", "iso3", "year"])
     last = o.groupby(["indicator", "iso3"], sort=False).tail(TREND_POINTS)
     line = _lines(last)
@@ -191,8 +191,7 @@ def country_truth(inputs: Inputs) -> pd.DataFrame:
     """indicator, iso3, year, truth: the newest reported value of each economy-year."""
     o = inputs.observations
     o = o[(o["sex"] == "total") & (o["location"] == "total") & (o["kind"] == "reported")]
-    o = o.sort_values(["release_date", "release"]).drop_duplicates(
-        ["indicator", "iso3", "year"], keep="last")
+    o = newest_values(o, ["indicator", "iso3", "year"])
     return o[["indicator", "iso3", "year", "value"]].rename(columns={"value": "truth"})
 
 

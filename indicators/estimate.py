@@ -191,8 +191,7 @@ def estimate_totals(spec, inputs, params, economies, years, predictor, fitted):
 def last_value_before(values: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
     """Per row of `frame` (iso3, year): the economy's latest value (newest release of its
     year) of a year before the row's, else its first value; NaN for an economy without any."""
-    newest = values.sort_values(["release_date", "release"]).drop_duplicates(
-        ["iso3", "year"], keep="last")[["iso3", "year", "value"]]
+    newest = trend_model.newest_values(values)[["iso3", "year", "value"]]
     newest = newest.astype({"iso3": object, "year": "int64"}).sort_values("year")
     rows = frame[["iso3", "year"]].astype({"iso3": object, "year": "int64"}).assign(
         _row=np.arange(len(frame)))

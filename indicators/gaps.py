@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from indicators.kalman import Model, kalman_filter, sample_levels, smooth
-from indicators.trend_model import logit
+from indicators.trend_model import logit, newest_values
 
 
 def measured(member: pd.DataFrame, total: pd.DataFrame) -> pd.DataFrame:
@@ -64,8 +64,7 @@ def estimate(member: pd.DataFrame, total: pd.DataFrame, keys: pd.DataFrame,
     position = pd.Series(np.arange(len(frame)), index=order).reindex(
         pd.MultiIndex.from_frame(keys[["iso3", "year"]])).to_numpy()
     out = frame.iloc[position].reset_index(drop=True)
-    own = member.sort_values(["release_date", "release"]).drop_duplicates(
-        ["iso3", "year"], keep="last").set_index(["iso3", "year"])
+    own = newest_values(member).set_index(["iso3", "year"])
     own = own.reindex(pd.MultiIndex.from_frame(out[["iso3", "year"]]))
     out["value"] = own["value"].to_numpy()
     out["kind"] = own["kind"].fillna("imputed").to_numpy()

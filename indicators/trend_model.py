@@ -80,6 +80,12 @@ class SeriesData:
         return ~np.isnan(self.y).all(axis=2)
 
 
+def newest_values(values: pd.DataFrame, keys=("iso3", "year")) -> pd.DataFrame:
+    """One row per `keys`: the value of the newest release (by release date, then name)."""
+    return values.sort_values(["release_date", "release"]).drop_duplicates(
+        list(keys), keep="last")
+
+
 def series_data(obs: pd.DataFrame, economies: list[str], years: np.ndarray,
                 income: pd.Series) -> SeriesData:
     """`obs`: iso3, year, value, kind, release, release_date — every value read (all
