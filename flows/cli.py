@@ -39,6 +39,19 @@ EXIT_CODES = f"""exit status:
   {EXIT_INTERRUPTED}  interrupted (Ctrl-C); the previous publication is unchanged"""
 
 
+def entry() -> None:
+    """The `ictstats` command: `main`, ending without the interpreter's teardown (lifetime)."""
+    from flows.lifetime import end_after_exit_handlers
+
+    outcome = end_after_exit_handlers()
+    try:
+        outcome["code"] = main()
+    except SystemExit as stop:   # argparse's --help and usage errors
+        outcome["code"] = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+        raise
+    sys.exit(outcome["code"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -329,11 +342,12 @@ def preflight(args) -> tuple[Path, list[str]]:
 def run_flow(runner: str = "default", **parameters) -> str:
     """Run the pipeline flow; the published path, or a CliError with the flow's message."""
     configure_prefect()
-    from flows.lifetime import bind_children
+    from flows.lifetime import bind_children, settle_heap
     from flows.pipeline import pipeline
     from flows.runners import task_runner
 
     bind_children()
+    settle_heap()
     flow = pipeline if runner == "default" else pipeline.with_options(
         task_runner=task_runner(runner))
     state = flow(**parameters, return_state=True)
@@ -396,11 +410,12 @@ def cmd_backtest(args) -> int:
     source_dir, origin = resolve_source_dir(args.source_dir)
     print("Reading " + "; ".join(origin), flush=True)
     configure_prefect()
-    from flows.lifetime import bind_children
+    from flows.lifetime import bind_children, settle_heap
     from flows.pipeline import backtest_flow
     from flows.runners import task_runner
 
     bind_children()
+    settle_heap()
     flow = backtest_flow if args.runner == "default" else backtest_flow.with_options(
         task_runner=task_runner(args.runner))
     parameters = {"source_dir": str(source_dir), "raw_dir": str(DEFAULT_RAW),
@@ -580,4 +595,4 @@ def cmd_serve(args) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
