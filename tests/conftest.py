@@ -20,6 +20,14 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 
+def pytest_collection_finish(session):
+    """Each test process settles its heap once the test modules (and the pipeline) are
+    imported, as `ictstats` does after its imports (flows/lifetime.py)."""
+    from flows.lifetime import settle_heap
+
+    settle_heap()
+
+
 @pytest.fixture(scope="session")
 def snapshot() -> Path:
     """The bundled edition, checked against its manifest: a missing or altered file fails
