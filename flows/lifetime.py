@@ -1,9 +1,8 @@
 """A run's process: the processes it starts share its life, its heap is collected sparingly,
 and it ends without tearing the interpreter down.
 
-Processes a run starts share its life: if the run is killed, even with SIGKILL, they go too.
-
-A run starts other processes (Prefect's temporary server, Dask workers). `bind_children()`
+Children: a run starts other processes (Prefect's temporary server, Dask workers); if the run
+is killed, even with SIGKILL, they go too. `bind_children()`
 makes the run the leader of its own process group, which those processes join, and starts a
 small watcher whose parent-death signal (Linux `PR_SET_PDEATHSIG`) fires when the run dies,
 however it dies; the watcher then kills the whole group. When the run ends normally, Prefect
