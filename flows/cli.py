@@ -342,12 +342,11 @@ def preflight(args) -> tuple[Path, list[str]]:
 def run_flow(runner: str = "default", **parameters) -> str:
     """Run the pipeline flow; the published path, or a CliError with the flow's message."""
     configure_prefect()
-    from flows.lifetime import bind_children, settle_heap
+    from flows.lifetime import settle_run_process
     from flows.pipeline import pipeline
     from flows.runners import task_runner
 
-    bind_children()
-    settle_heap()
+    settle_run_process()
     flow = pipeline if runner == "default" else pipeline.with_options(
         task_runner=task_runner(runner))
     state = flow(**parameters, return_state=True)
@@ -410,12 +409,11 @@ def cmd_backtest(args) -> int:
     source_dir, origin = resolve_source_dir(args.source_dir)
     print("Reading " + "; ".join(origin), flush=True)
     configure_prefect()
-    from flows.lifetime import bind_children, settle_heap
+    from flows.lifetime import settle_run_process
     from flows.pipeline import backtest_flow
     from flows.runners import task_runner
 
-    bind_children()
-    settle_heap()
+    settle_run_process()
     flow = backtest_flow if args.runner == "default" else backtest_flow.with_options(
         task_runner=task_runner(args.runner))
     parameters = {"source_dir": str(source_dir), "raw_dir": str(DEFAULT_RAW),

@@ -63,6 +63,12 @@ def bind_children() -> None:
     atexit.register(_watcher.kill)
 
 
+def settle_run_process() -> None:
+    """After a run's imports, before its flow: its children bound to it, its heap settled."""
+    bind_children()
+    settle_heap()
+
+
 def settle_heap() -> None:
     """After the imports: leave their objects out of future collections, collect less often."""
     gc.freeze()

@@ -2,8 +2,8 @@
 
 `tests/golden/figures.json` holds, per table, its row count and a digest of its keys and
 values (floats to 12 significant digits, so a relative change of 1e-12 shows and noise below
-it does not), the sums of each float column per indicator, sex, location, ..., the headline figures in the clear, and the
-floating-point environment it was made in (numpy's SIMD extensions found at run time, the BLAS
+it does not), the sums of each float column per indicator, sex, location, ..., the headline
+figures in the clear, and the floating-point environment it was made in (numpy's SIMD extensions found at run time, the BLAS
 kernels). A restructuring must leave it true; a change of method regenerates it on purpose,
 in its own commit:
 
@@ -87,10 +87,10 @@ def digest(db: Path) -> dict:
             rows = con.execute(f"SELECT {columns} FROM {SOURCE_TABLE.get(name, name)} "
                                f"ORDER BY {order}").fetchall()
             names = key + values
-            floats = [i for i, c in enumerate(names)
+            floats = [i for i in range(len(names))
                       if any(isinstance(r[i], float) for r in rows[:200])]
             # the float sums per combination of the few-valued keys (indicator, sex, ...)
-            strata = [i for i, c in enumerate(key) if len({r[i] for r in rows}) <= STRATA]
+            strata = [i for i in range(len(key)) if len({r[i] for r in rows}) <= STRATA]
             sums: dict[str, float] = {}
             for r in rows:
                 for i in floats:

@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def python(code: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+def python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, env=env)
 
 
 def test_the_command_runs_every_exit_handler_and_keeps_its_status():
@@ -61,8 +61,7 @@ def test_arrow_allocates_from_the_system_allocator_unless_told_otherwise():
 
     def backend(**setting: str) -> str:
         env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-        return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                              text=True, timeout=120, env={**env, **setting}).stdout.strip()
+        return python(code, {**env, **setting}).stdout.strip()
 
     assert backend() == "system"
     assert backend(ARROW_DEFAULT_MEMORY_POOL="mimalloc") == "mimalloc"
